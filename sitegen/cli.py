@@ -1,0 +1,110 @@
+"""The command line: turns ``SiteError``s into compiler-style lines and exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from .errors import BuildFailed, Problem, SiteError
+
+COMMANDS = ("build", "serve", "check", "translated")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="build.py",
+        description="Build, preview and check a multilingual static website.",
+        epilog="Without a command, 'build' is run.",
+    )
+    sub = parser.add_subparsers(dest="command")
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--root", type=Path, default=Path(), help="the site's folder (default: the current folder)")
+
+    build = sub.add_parser("build", help="build the site into a folder (default: site/)")
+    common(build)
+    build.add_argument("--out", type=Path, default=None, help="output folder (default: <root>/site)")
+    build.add_argument(
+        "--base-url", default=None, help="absolute URL the site is served from (default: base_url in site.yaml)"
+    )
+    build.add_argument(
+        "--strict", action="store_true", help="treat warnings (missing translation, broken link) as errors"
+    )
+
+    serve = sub.add_parser("serve", help="preview the site, rebuilding and reloading on every change")
+    common(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+
+    check = sub.add_parser("check", help="report missing, stale and untranslated content")
+    common(check)
+    check.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    check.add_argument("--strict", action="store_true", help="exit 1 on warnings as well as errors")
+
+    translated = sub.add_parser("translated", help="mark a translation as up to date with its source")
+    common(translated)
+    translated.add_argument("pages", nargs="+", metavar="LANG/PAGE", help="for example: en/about")
+    return parser
+
+
+def print_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:
+    for problem in sorted(problems):
+        print(problem.format(), file=stream or sys.stderr)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a command; return the exit code (0 ok, 1 mistakes in the input, 2 bad usage)."""
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if not args_list or (args_list[0] not in COMMANDS and args_list[0] not in ("-h", "--help")):
+        args_list.insert(0, "build")
+    args = _parser().parse_args(args_list)
+    try:
+        return _run(args)
+    except BuildFailed as exc:
+        print_problems(exc.problems)
+        count = len(exc.problems)
+        print(f"{count} error{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
+        return 1
+    except SiteError as exc:
+        print_problems([exc.problem])
+        print("1 error; nothing was written", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace) -> int:
+    root: Path = args.root.resolve()
+    if args.command == "build":
+        from .pipeline import build_site
+
+        out = args.out if args.out is not None else root / "site"
+        built = build_site(root, out, base_url=args.base_url, strict=args.strict)
+        print_problems([p for p in built.problems if p.level != "notice"])
+        pages = sum(1 for name in built.files if name.endswith(".html"))
+        print(f"built {pages} pages into {out}", file=sys.stderr)
+        return 0
+    if args.command == "check":
+        from .checks import run_checks
+        from .pipeline import load_site
+
+        report = run_checks(load_site(root))
+        print(report.as_json() if args.format == "json" else report.as_text(), end="")
+        return 1 if report.failed(args.strict) else 0
+    if args.command == "translated":
+        from .checks import mark_translated
+        from .config import load_config
+
+        config = load_config(root)
+        for target in args.pages:
+            shown = mark_translated(root, target, config.default_lang)
+            print(f"marked {shown} as up to date with its source", file=sys.stderr)
+        return 0
+    if args.command == "serve":
+        from .serve import serve
+
+        return serve(root, args.host, args.port)
+    raise AssertionError(args.command)

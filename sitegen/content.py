@@ -1,0 +1,184 @@
+"""Finding Markdown pages under ``content/<lang>/`` and splitting off their front matter."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .config import SiteConfig
+from .errors import Collector, SiteError, did_you_mean
+from .source import load_yaml, read_text
+
+CONTENT_DIR = "content"
+FENCE = "---"
+
+
+@dataclass(frozen=True)
+class PageMeta:
+    """The front matter of one page, validated."""
+
+    title: str
+    description: str = ""
+    template: str = ""
+    date: datetime.date | None = None
+    updated: datetime.date | None = None
+    source_hash: str = ""
+    draft: bool = False
+
+
+@dataclass(frozen=True)
+class PageSource:
+    """One Markdown file: where it is, its front matter, and its body."""
+
+    lang: str
+    key: str  # path under content/<lang>/ without ".md"; "index" is the home page
+    path: str  # shown to users, relative to the site root
+    meta: PageMeta
+    meta_lines: dict[str, int]
+    body: str
+    body_line: int  # the file's line on which the body starts
+    digest: str  # hash of the whole file, for stale-translation checks
+
+
+_FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
+    "title": (str, "text"),
+    "description": (str, "text"),
+    "template": (str, "a template file name such as page.html"),
+    "date": (datetime.date, "a date written YYYY-MM-DD"),
+    "updated": (datetime.date, "a date written YYYY-MM-DD"),
+    "source_hash": (str, "text written by 'build.py translated'"),
+    "draft": (bool, "true or false"),
+}
+
+
+def file_digest(text: str) -> str:
+    """A short, stable hash of a page's text, ignoring its own ``source_hash`` line."""
+    kept = "\n".join(line for line in text.split("\n") if not line.startswith("source_hash:"))
+    return hashlib.sha256(kept.encode("utf-8")).hexdigest()[:12]
+
+
+def split_front_matter(text: str, shown: str) -> tuple[str, str, int]:
+    """Return (front matter, body, first body line); the front matter starts on line 2."""
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != FENCE:
+        first = lines[0] if lines else ""
+        if re.match(r"^\s*[A-Za-z_]+\s*:", first):
+            hint = "did you forget the --- line before the front matter?"
+        else:
+            hint = "start the file with a line '---', then 'title: ...', then another '---'"
+        raise SiteError("the page has no front matter", shown, 1, hint)
+    for index in range(1, len(lines)):
+        if lines[index].strip() == FENCE:
+            return "\n".join(lines[1:index]), "\n".join(lines[index + 1 :]), index + 2
+    raise SiteError(
+        "the front matter is not closed",
+        shown,
+        1,
+        "add a line '---' after the last front-matter line",
+    )
+
+
+def parse_meta(raw: Any, lines: dict[str, int], shown: str, problems: Collector) -> PageMeta | None:
+    """Validate front matter values; report every mistake; return None if any."""
+    before = len(problems.errors)
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        problems.error("the front matter must be lines of 'key: value'", shown, 2)
+        return None
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        line = lines.get(str(key), 2)
+        if key not in _FIELDS:
+            problems.error(f"unknown front-matter key '{key}'", shown, line, did_you_mean(str(key), _FIELDS))
+            continue
+        kind, described = _FIELDS[key]
+        if isinstance(value, datetime.datetime) and kind is datetime.date:
+            value = value.date()
+        if value is None or (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
+            problems.error(f"'{key}' must be {described}, not {_describe(value)}", shown, line)
+            continue
+        values[key] = value.strip() if isinstance(value, str) else value
+    if "title" not in raw:
+        problems.error("the page has no title", shown, 2, "add a line 'title: ...' to the front matter")
+    elif "title" in values and not values["title"]:
+        problems.error("the title is empty", shown, lines.get("title", 2), "write the page's title after 'title:'")
+    template = values.get("template", "")
+    if template and not template.endswith(".html"):
+        problems.error(f"template '{template}' must be an .html file", shown, lines.get("template", 2))
+    if len(problems.errors) > before:
+        return None
+    return PageMeta(**values)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a group of keys"
+    return f"'{value}'"
+
+
+def read_page(path: Path, root: Path, lang: str, key: str, problems: Collector) -> PageSource | None:
+    """Read one page; report its mistakes to ``problems``."""
+    shown = path.relative_to(root).as_posix()
+    try:
+        text = read_text(path, shown)
+        front, body, body_line = split_front_matter(text, shown)
+        doc = load_yaml(front, shown, first_line=2)
+    except SiteError as exc:
+        problems.catch(exc)
+        return None
+    lines = {str(k[0]): v for k, v in doc.lines.items() if len(k) == 1}
+    meta = parse_meta(doc.value, lines, shown, problems)
+    if meta is None:
+        return None
+    return PageSource(lang, key, shown, meta, lines, body, body_line, file_digest(text))
+
+
+def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
+    """Every page under ``content/<lang>/``, sorted; undeclared language folders are errors."""
+    base = config.root / CONTENT_DIR
+    if not base.is_dir():
+        problems.error(
+            f"there is no {CONTENT_DIR}/ folder", CONTENT_DIR, 0, f"create {CONTENT_DIR}/<language>/index.md"
+        )
+        return []
+    pages: list[PageSource] = []
+    for entry in sorted(base.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        shown = f"{CONTENT_DIR}/{entry.name}"
+        if not entry.is_dir():
+            problems.error(
+                f"'{shown}' is not inside a language folder",
+                shown,
+                0,
+                f"move it to {CONTENT_DIR}/{config.default_lang}/",
+            )
+            continue
+        if entry.name not in config.codes:
+            problems.error(
+                f"language folder '{entry.name}' is not declared in site.yaml",
+                shown,
+                0,
+                f"add it under 'languages:' in site.yaml, or rename the folder ({did_you_mean(entry.name, config.codes)})",
+            )
+            continue
+        for path in sorted(entry.rglob("*.md")):
+            relative = path.relative_to(entry).with_suffix("").as_posix()
+            if any(part.startswith(".") for part in relative.split("/")):
+                continue
+            key = relative[: -len("/index")] if relative.endswith("/index") else relative
+            page = read_page(path, config.root, entry.name, key, problems)
+            if page is not None and not page.meta.draft:
+                pages.append(page)
+    return pages

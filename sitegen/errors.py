@@ -1,0 +1,98 @@
+"""Problems found in a site's input, and the collector that reports them all at once."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Level = Literal["error", "warning", "notice"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One mistake in the input: where it is, what is wrong, and how to fix it."""
+
+    path: str = ""
+    line: int = 0
+    message: str = ""
+    hint: str = ""
+    level: Level = "error"
+
+    def format(self) -> str:
+        """Render as a compiler-style line: ``path:line: error: message (hint)``."""
+        where = self.path
+        if where and self.line:
+            where = f"{where}:{self.line}"
+        text = f"{self.level}: {self.message}"
+        if self.hint:
+            text = f"{text} ({self.hint})"
+        return f"{where}: {text}" if where else text
+
+    def as_error(self) -> Problem:
+        """A warning raised to an error (for ``--strict``); notices stay notices."""
+        if self.level != "warning":
+            return self
+        return Problem(self.path, self.line, self.message, self.hint, "error")
+
+
+class SiteError(Exception):
+    """A mistake in the site's input. Raised by a stage, formatted only by the CLI."""
+
+    def __init__(self, message: str, path: str | Path = "", line: int = 0, hint: str = "") -> None:
+        super().__init__(message)
+        self.problem = Problem(str(path), line, message, hint, "error")
+
+    def __str__(self) -> str:
+        return self.problem.format()
+
+
+class BuildFailed(Exception):
+    """Raised once, at the end of a stage, with every error that stage collected."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(sorted(problems))
+        super().__init__("\n".join(p.format() for p in self.problems))
+
+
+@dataclass
+class Collector:
+    """Gathers problems so that a build reports all of them, not just the first."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, problem: Problem) -> None:
+        self.problems.append(problem)
+
+    def error(self, message: str, path: str | Path = "", line: int = 0, hint: str = "") -> None:
+        self.add(Problem(str(path), line, message, hint, "error"))
+
+    def warn(self, message: str, path: str | Path = "", line: int = 0, hint: str = "") -> None:
+        self.add(Problem(str(path), line, message, hint, "warning"))
+
+    def catch(self, exc: SiteError) -> None:
+        self.add(exc.problem)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.level == "warning"]
+
+    def raise_errors(self) -> None:
+        """Abort the build if anything so far is an error."""
+        if self.errors:
+            raise BuildFailed(self.errors)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest valid choice, or listing them all."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "allowed: " + ", ".join(f"'{o}'" for o in options)

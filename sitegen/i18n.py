@@ -1,0 +1,136 @@
+"""UI strings from gettext catalogues (compiled in memory), and dates in each language's calendar."""
+
+from __future__ import annotations
+
+import datetime
+import gettext
+import io
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from babel.dates import format_date, get_date_format
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import PoFileError, read_po
+
+from .config import Language, SiteConfig
+from .errors import Collector, SiteError
+from .source import read_text
+
+LOCALES_DIR = "locales"
+BUDDHIST_ERA_OFFSET = 543
+DateForm = Literal["full", "long", "medium", "short"]
+
+
+@dataclass(frozen=True)
+class CatalogueStatus:
+    """What a catalogue still lacks: for the editors' report."""
+
+    path: str
+    untranslated: tuple[tuple[int, str], ...]  # (line, msgid)
+    fuzzy: tuple[tuple[int, str], ...]
+
+
+def catalogue_path(lang: str) -> str:
+    return f"{LOCALES_DIR}/{lang}/LC_MESSAGES/messages.po"
+
+
+def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
+    """Parse a ``.po`` file; a broken one is a ``SiteError`` at its line."""
+    shown = catalogue_path(lang)
+    path = config.root / shown
+    if not path.is_file():
+        return None
+    text = read_text(path, shown)
+    try:
+        return read_po(io.StringIO(text), locale=config.language(lang).locale, abort_invalid=True)
+    except PoFileError as exc:
+        raise SiteError(
+            f"broken catalogue: {exc}", shown, exc.lineno, "check the quotes on this line; each msgid needs a msgstr"
+        ) from None
+    except (ValueError, IndexError) as exc:
+        raise SiteError(
+            f"broken catalogue: {exc}", shown, 0, "compare it with another language's messages.po"
+        ) from None
+
+
+def compile_catalogue(catalog: Catalog) -> gettext.GNUTranslations:
+    """Compile in memory; fuzzy entries are left out, as msgfmt does."""
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def load_translations(config: SiteConfig, problems: Collector) -> dict[str, gettext.NullTranslations]:
+    """One translations object per language. Message ids are English, so ``en`` may have none."""
+    result: dict[str, gettext.NullTranslations] = {}
+    for lang in config.languages:
+        try:
+            catalog = read_catalogue(config, lang.code)
+        except SiteError as exc:
+            problems.catch(exc)
+            continue
+        if catalog is None:
+            if not lang.locale.startswith("en"):
+                problems.warn(
+                    f"no catalogue for language '{lang.code}': menus and labels will be in English",
+                    catalogue_path(lang.code),
+                    0,
+                    f"create it with: pybabel init -i locales/messages.pot -d locales -l {lang.code}",
+                )
+            result[lang.code] = gettext.NullTranslations()
+        else:
+            result[lang.code] = compile_catalogue(catalog)
+    return result
+
+
+def catalogue_status(config: SiteConfig, lang: str) -> CatalogueStatus | None:
+    """Untranslated and fuzzy strings in a language's catalogue."""
+    catalog = read_catalogue(config, lang)
+    if catalog is None:
+        return None
+    untranslated: list[tuple[int, str]] = []
+    fuzzy: list[tuple[int, str]] = []
+    for message in catalog:
+        if not message.id:
+            continue
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        line = message.lineno or 0
+        if message.fuzzy:
+            fuzzy.append((line, msgid))
+        elif not message.string or (isinstance(message.string, tuple) and not all(message.string)):
+            untranslated.append((line, msgid))
+    return CatalogueStatus(catalogue_path(lang), tuple(untranslated), tuple(fuzzy))
+
+
+_TOKEN = re.compile(r"'(?:[^']|'')*'|G+|y+|[^'Gy]+")
+
+
+def era_pattern(pattern: str, year: int) -> str:
+    """Rewrite a CLDR date pattern so the year is in the Buddhist era (``G`` → ``พ.ศ.``)."""
+    be_year = year + BUDDHIST_ERA_OFFSET
+    parts: list[str] = []
+    for token in _TOKEN.findall(pattern):
+        if token.startswith("G"):
+            parts.append("'พ.ศ.'")
+        elif token.startswith("y"):
+            digits = str(be_year)[-2:] if len(token) == 2 else str(be_year)
+            parts.append(f"'{digits}'")
+        else:
+            parts.append(token)
+    return "".join(parts)
+
+
+def era_year(year: int, lang: Language) -> int:
+    """A Gregorian year in the language's calendar."""
+    return year + BUDDHIST_ERA_OFFSET if lang.calendar == "buddhist" else year
+
+
+def format_page_date(value: datetime.date, lang: Language, form: DateForm = "long") -> str:
+    """A date in the language's words and calendar; Thai uses the Buddhist era (พ.ศ.)."""
+    if lang.calendar == "buddhist":
+        pattern = get_date_format(form, locale=lang.locale).pattern
+        return format_date(value, era_pattern(pattern, value.year), locale=lang.locale)
+    return format_date(value, form, locale=lang.locale)

@@ -1,0 +1,277 @@
+"""Jinja rendering: one environment per language, and the context every template sees."""
+
+from __future__ import annotations
+
+import datetime
+import gettext
+import json
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markupsafe import Markup
+
+from .config import Language, SiteConfig
+from .data import SiteData
+from .errors import SiteError, did_you_mean
+from .i18n import DateForm, era_year, format_page_date
+from .markup import Converter, Link
+from .model import Page, Site, page_url
+
+TEMPLATES_DIR = "templates"
+DEFAULT_TEMPLATE = "page.html"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One written page and what the checks need to know about it."""
+
+    output: str
+    html: str
+    source: str
+    lang: str
+    links: tuple[Link, ...] = ()
+    ids: tuple[str, ...] = ()
+    images: tuple[str, ...] = ()
+
+
+def template_names(root: Path) -> list[str]:
+    folder = root / TEMPLATES_DIR
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html")) if folder.is_dir() else []
+
+
+def json_script(value: Any) -> Markup:
+    """JSON safe to place inside a <script> element."""
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+class Renderer:
+    """Renders pages of one site. Holds only values computed once and reused for every page."""
+
+    def __init__(
+        self, site: Site, data: SiteData, translations: dict[str, gettext.NullTranslations], assets: dict[str, str]
+    ) -> None:
+        self.site = site
+        self.config: SiteConfig = site.config
+        self.data = data
+        self.translations = translations
+        self.assets = assets
+        self.converter = Converter()
+        self.root = self.config.root
+        self.loader = jinja2.FileSystemLoader(str(self.root / TEMPLATES_DIR))
+
+    @cached_property
+    def envs(self) -> dict[str, jinja2.Environment]:
+        envs: dict[str, jinja2.Environment] = {}
+        for lang in self.config.languages:
+            env = jinja2.Environment(
+                loader=self.loader,
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+            )
+            env.install_gettext_translations(self.translations[lang.code], newstyle=True)  # type: ignore[attr-defined]
+            env.policies["ext.i18n.trimmed"] = True
+            env.filters["format_date"] = _date_filter(lang)
+            env.filters["format_year"] = lambda year, lang=lang: str(era_year(int(year), lang))
+            env.globals.update(self._globals(lang))
+            envs[lang.code] = env
+        return envs
+
+    def _globals(self, lang: Language) -> dict[str, Any]:
+        site = self.site
+        config = self.config
+        data = self.data.for_lang(lang.code, config)
+        return {
+            "site": {
+                "title": config.title.get(lang.code, ""),
+                "base_url": config.base_url,
+                "default_lang": config.default_lang,
+                "languages": config.languages,
+            },
+            "lang": lang,
+            "data": data,
+            "menu": site.menus[lang.code],
+            "footer_menu": site.footer_menus[lang.code],
+            "asset": self.asset,
+            "url_for": lambda key, code=lang.code: site.url_for(key, code),
+            "translate": self.translate,
+            "jsonld": json_script(organisation_jsonld(config, data, lang)),
+            "home_url": page_url(lang.code, "index"),
+        }
+
+    def translate(self, lang: str, message: str, **values: Any) -> str:
+        """A UI string in a given language: for pages that speak every language at once."""
+        text = self.translations[lang].gettext(message)
+        return text % values if values else text
+
+    def asset(self, name: str) -> str:
+        try:
+            return self.assets[name]
+        except KeyError:
+            raise SiteError(f"no asset named '{name}'", f"assets/{name}", 0, did_you_mean(name, self.assets)) from None
+
+    def page_context(self, page: Page, content: Markup) -> dict[str, Any]:
+        """What a page template sees besides the language's globals."""
+        site = self.site
+        config = self.config
+        meta = page.source.meta
+        alternates = site.alternates(page)
+        if page.key == "index":
+            default_href = "/"
+        else:
+            default = site.get(page.key, config.default_lang)
+            default_href = (
+                default.url if default and not default.fallback else (alternates[0].url if alternates else page.url)
+            )
+        canonical = page_url(page.text_lang, page.key) if page.fallback else page.url
+        switcher = [
+            {
+                "lang": lang,
+                "url": site.url_for(page.key, lang.code) or page_url(lang.code, "index"),
+                "current": lang.code == page.lang,
+            }
+            for lang in config.languages
+        ]
+        return {
+            "page": {
+                "key": page.key,
+                "title": meta.title,
+                "description": meta.description or config.title.get(page.lang, ""),
+                "url": page.url,
+                "content": content,
+                "fallback": page.fallback,
+                "text_lang": page.text_lang,
+                "date": meta.date,
+                "updated": meta.updated,
+                "source": page.source.path,
+            },
+            "canonical": config.absolute(canonical),
+            "alternates": [{"hreflang": alt.lang, "href": config.absolute(alt.url)} for alt in alternates]
+            + [{"hreflang": "x-default", "href": config.absolute(default_href)}],
+            "og_alternates": [config.language(alt.lang).og_locale for alt in alternates if alt.lang != page.lang],
+            "switcher": switcher,
+        }
+
+    def render_page(self, page: Page) -> Rendered:
+        """Markdown and template → the page's HTML. Template mistakes become ``SiteError``s."""
+        lang = page.lang
+        html, links, ids = self.converter.convert(
+            page.source.body, page.source_dir, lambda key: self.site.url_for(key, lang)
+        )
+        name = page.source.meta.template or (
+            "home.html"
+            if page.key == "index" and (self.root / TEMPLATES_DIR / "home.html").is_file()
+            else DEFAULT_TEMPLATE
+        )
+        try:
+            template = self.envs[lang].get_template(name)
+        except jinja2.TemplateNotFound as exc:
+            if exc.name == name:
+                line = page.source.meta_lines.get("template", 1)
+                raise SiteError(
+                    f"template '{name}' does not exist",
+                    page.source.path,
+                    line,
+                    did_you_mean(name, template_names(self.root)),
+                ) from None
+            raise self._template_error(exc, page.source.path) from None
+        except jinja2.TemplateError as exc:
+            raise self._template_error(exc, page.source.path) from None
+        context = self.page_context(page, Markup(html))
+        output = self._render(template, context, page.source.path)
+        return Rendered(
+            page.output, output, page.source.path, lang, tuple(links.links), tuple(ids), tuple(links.images)
+        )
+
+    def render_special(self, name: str, output: str, context: dict[str, Any]) -> Rendered:
+        """A page outside any one language (the chooser, the 404 page), in the default environment."""
+        env = self.envs[self.config.default_lang]
+        try:
+            template = env.get_template(name)
+        except jinja2.TemplateError as exc:
+            raise self._template_error(exc, output) from None
+        return Rendered(output, self._render(template, context, output), output, self.config.default_lang)
+
+    def _render(self, template: jinja2.Template, context: dict[str, Any], shown: str) -> str:
+        try:
+            return template.render(context)
+        except SiteError:
+            raise
+        except Exception as exc:  # any template mistake; re-raised as a SiteError with the template's line
+            raise self._template_error(exc, shown) from None
+
+    def _template_error(self, exc: BaseException, shown: str) -> SiteError:
+        folder = (self.root / TEMPLATES_DIR).resolve()
+        path, line = "", 0
+        if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+            path, line = exc.filename, exc.lineno or 0
+        else:
+            for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+                if frame.filename and Path(frame.filename).resolve().is_relative_to(folder):
+                    path, line = frame.filename, frame.lineno or 0
+                    break
+        if path:
+            path = Path(path).resolve().relative_to(self.root.resolve()).as_posix()
+        message = getattr(exc, "message", None) or str(exc)
+        hint = f"while rendering {shown}"
+        if isinstance(exc, jinja2.TemplateNotFound):
+            message = f"template '{exc.name}' does not exist"
+            hint = f"{did_you_mean(str(exc.name), template_names(self.root))}; while rendering {shown}"
+        elif isinstance(exc, jinja2.UndefinedError):
+            hint = f"check the spelling of the name; while rendering {shown}"
+        if not path:
+            return SiteError(f"template error: {message}", shown, 0, hint)
+        return SiteError(f"template error: {message}", path, line, hint)
+
+
+def _date_filter(lang: Language) -> Callable[..., str]:
+    def format_filter(value: datetime.date, form: DateForm = "long") -> str:
+        return format_page_date(value, lang, form)
+
+    return format_filter
+
+
+def organisation_jsonld(config: SiteConfig, data: dict[str, Any], lang: Language) -> dict[str, Any]:
+    """schema.org NGO facts, built only from the data files (never from guesses)."""
+    org = data.get("organisation") or {}
+    offices = data.get("offices") or []
+    head = next((o for o in offices if isinstance(o, dict) and o.get("head")), None)
+    names = [str(n) for n in (org.get("short_name"),) if n]
+    value: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NGO",
+        "name": org.get("name") or config.title.get(lang.code, ""),
+        "url": config.base_url + "/",
+        "inLanguage": lang.code,
+    }
+    if names:
+        value["alternateName"] = names
+    if org.get("founded"):
+        value["foundingDate"] = str(org["founded"])
+    if org.get("email"):
+        value["email"] = org["email"]
+    same_as = [
+        str(org[k])
+        for k in ("website", "facebook", "blog")
+        if org.get(k) and not str(org[k]).startswith(config.base_url)
+    ]
+    if same_as:
+        value["sameAs"] = same_as
+    if head:
+        phones = [p.e164 for p in head.get("phones", []) if getattr(p, "e164", "")]
+        if phones:
+            value["telephone"] = phones[0] if len(phones) == 1 else phones
+        if head.get("address"):
+            value["address"] = {"@type": "PostalAddress", "streetAddress": head["address"]}
+            if config.phone_region:
+                value["address"]["addressCountry"] = config.phone_region
+    return value
