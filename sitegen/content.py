@@ -103,7 +103,10 @@ def parse_meta(raw: Any, lines: dict[str, int], shown: str, problems: Collector)
             problems.error(f"'{key}' must be {described}, not {_describe(value)}", shown, line)
             continue
         values[key] = value.strip() if isinstance(value, str) else value
-    if "title" not in raw:
+    misspelt_title = any(
+        key not in _FIELDS and did_you_mean(str(key), _FIELDS) == "did you mean 'title'?" for key in raw
+    )
+    if "title" not in raw and not misspelt_title:
         problems.error("the page has no title", shown, 2, "add a line 'title: ...' to the front matter")
     elif "title" in values and not values["title"]:
         problems.error("the title is empty", shown, lines.get("title", 2), "write the page's title after 'title:'")

@@ -53,8 +53,25 @@ class BuildFailed(Exception):
     """Raised once, at the end of a stage, with every error that stage collected."""
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = tuple(sorted(problems))
+        self.problems = merge_repeats(problems)
         super().__init__("\n".join(p.format() for p in self.problems))
+
+
+def merge_repeats(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    """One line per mistake: a template error hit by every page is reported once, with a count."""
+    groups: dict[tuple[str, int, str, str], list[Problem]] = {}
+    for problem in sorted(problems):
+        groups.setdefault((problem.path, problem.line, problem.message, problem.level), []).append(problem)
+    merged: list[Problem] = []
+    for group in groups.values():
+        first = group[0]
+        hints = {p.hint for p in group}
+        if len(hints) > 1:
+            first = Problem(
+                first.path, first.line, first.message, f"{first.hint} and {len(hints) - 1} more", first.level
+            )
+        merged.append(first)
+    return tuple(merged)
 
 
 @dataclass

@@ -45,6 +45,7 @@ class MenuItem:
     key: str
     title: str
     url: str
+    text_lang: str  # differs from the menu's language when the page is a fallback
 
 
 def page_url(lang: str, key: str) -> str:
@@ -82,7 +83,7 @@ class Site:
     def _menu(self, keys: tuple[str, ...]) -> dict[str, tuple[MenuItem, ...]]:
         return {
             lang: tuple(
-                MenuItem(key, page.source.meta.title, page.url)
+                MenuItem(key, page.source.meta.title, page.url, page.text_lang)
                 for key in keys
                 if (page := self.index.get((key, lang))) is not None
             )

@@ -1,0 +1,109 @@
+"""Data files: the bank account, phones and offices are checked before any page shows them."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitegen.config import load_config
+from sitegen.data import SWIFT, load_data
+from sitegen.errors import Collector
+
+from .conftest import MakeSite
+
+BANK = "data/bank.yaml"
+
+
+def load(make_site: MakeSite, files: dict[str, str | bytes | None]) -> tuple[Collector, dict[str, object]]:
+    root = make_site(files)
+    problems = Collector()
+    data = load_data(load_config(root), problems)
+    return problems, data.values
+
+
+def bank_yaml(number: str = '"123-4-56789-0"', swift: str = "EXAMTHBK") -> str:
+    return (
+        "account_name: Example Organisation\n"
+        "bank: {th: ธนาคารตัวอย่าง, en: Example Bank, my: Example Bank}\n"
+        "branch: {th: สาขาหลัก, en: Main Branch, my: Main Branch}\n"
+        f"account_number: {number}\n"
+        'account_format: "###-#-#####-#"\n'
+        f"swift: {swift}\n"
+    )
+
+
+@pytest.mark.parametrize("code", ["KRTHTHBK", "DEUTDEFF500", "BKKBTHBK"])
+def test_swift_codes_of_8_or_11_characters_pass(code: str) -> None:
+    assert SWIFT.match(code)
+
+
+@pytest.mark.parametrize("code", ["KRTHTHB", "KRTH-THBK", "krththbk", "KRTHTHBK12", "1RTHTHBK"])
+def test_malformed_swift_codes_fail(code: str) -> None:
+    assert not SWIFT.match(code)
+
+
+def test_bad_swift_is_an_error_at_its_line(make_site: MakeSite) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(swift="KRTHTHB")})
+    assert [p.format() for p in problems.problems] == [
+        "data/bank.yaml:6: error: 'KRTHTHB' is not a SWIFT/BIC code (it has 8 or 11 capital letters and digits, like KRTHTHBK)"
+    ]
+
+
+def test_swift_for_another_country_is_an_error(make_site: MakeSite) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(swift="DEUTDEFF")})
+    assert [p.line for p in problems.errors] == [6]
+    assert "not for a bank in TH" in problems.errors[0].message
+
+
+@pytest.mark.parametrize("number", ['"123-4-5678-0"', '"123-4-567890-0"', '"1234567890"', "1234567890"])
+def test_account_number_must_fit_its_format(make_site: MakeSite, number: str) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(number=number)})
+    assert len(problems.errors) == 1
+    assert problems.errors[0].line == 4
+
+
+def test_phones_become_e164_tel_links(make_site: MakeSite) -> None:
+    problems, values = load(make_site, {})
+    assert problems.errors == []
+    offices = values["offices"]
+    assert isinstance(offices, list)
+    phones = offices[0]["phones"]
+    # E.164 worked out by hand: drop the trunk 0, prefix Thailand's +66.
+    assert [p.href for p in phones] == ["tel:+6621234567", "tel:+66812345678"]
+    assert [p.shown(local=True) for p in phones] == ["02-123-4567", "081-234-5678"]
+    assert [p.shown(local=False) for p in phones] == ["+66 2 123 4567", "+66 81 234 5678"]
+
+
+def test_a_phone_with_a_digit_missing_is_an_error(make_site: MakeSite) -> None:
+    offices = '- key: main\n  name: {th: ก, en: A, my: A}\n  head: true\n  phones: ["02-123-456"]\n'
+    problems, _ = load(make_site, {"data/offices.yaml": offices})
+    assert [p.format() for p in problems.problems] == [
+        "data/offices.yaml:4: error: '02-123-456' is not a valid phone number "
+        "(check the digits; write a TH number like 034-434726, or +66 34 434 726)"
+    ]
+
+
+def test_short_codes_have_no_international_form(make_site: MakeSite) -> None:
+    hotlines = '- number: "1300"\n  name: {th: ศูนย์ประชาบดี, en: Prachabodi Center, my: x}\n'
+    problems, values = load(make_site, {"data/hotlines.yaml": hotlines})
+    assert problems.errors == []
+    line = values["hotlines"][0]  # type: ignore[index]
+    assert line["number"].href == "tel:1300"
+    assert line["number"].shown(local=False) == "1300"
+
+
+def test_empty_fields_are_noted_not_errors(make_site: MakeSite) -> None:
+    root = make_site({})
+    problems = Collector()
+    data = load_data(load_config(root), problems)
+    assert problems.problems == []
+    assert sorted((p.path, p.line, p.message) for p in data.empty) == [
+        ("data/offices.yaml", 4, "'0.address.my' is empty"),
+        ("data/organisation.yaml", 5, "'email' is empty"),
+    ]
+
+
+def test_unknown_key_in_bank_data_suggests_the_right_one(make_site: MakeSite) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml() + "acount_name: x\n"})
+    assert [p.format() for p in problems.errors] == [
+        "data/bank.yaml:7: error: unknown key 'acount_name' (did you mean 'account_name'?)"
+    ]
