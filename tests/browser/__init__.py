@@ -1,0 +1,1 @@
+"""Browser tests: the built site in real Chromium (issue 4)."""
