@@ -33,6 +33,9 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--strict", action="store_true", help="treat warnings (missing translation, broken link) as errors"
     )
+    build.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="processes to render with (default: the number of cores)"
+    )
 
     serve = sub.add_parser("serve", help="preview the site, rebuilding and reloading on every change")
     common(serve)
@@ -76,33 +79,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _translated(root: Path, targets: Sequence[str]) -> int:
+    """Mark each translation up to date; a wrong name is reported, and the other names are still marked."""
+    from .checks import mark_translated
+    from .config import load_config
+
+    config = load_config(root)
+    failed: list[Problem] = []
+    for target in targets:
+        try:
+            shown = mark_translated(root, target, config)
+        except SiteError as exc:
+            failed.append(exc.problem)
+            continue
+        print(f"marked {shown} as up to date with its source", file=sys.stderr)
+    if failed:
+        print_problems(failed)
+        count = len(failed)
+        print(
+            f"{count} error{'s' if count != 1 else ''}; {'no page was' if count == len(targets) else 'the other pages were'} marked",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     root: Path = args.root.resolve()
     if args.command == "build":
         from .pipeline import build_site
 
         out = args.out if args.out is not None else root / "site"
-        built = build_site(root, out, base_url=args.base_url, strict=args.strict)
+        built = build_site(root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs)
         print_problems([p for p in built.problems if p.level != "notice"])
         pages = sum(1 for name in built.files if name.endswith(".html"))
         print(f"built {pages} pages into {out}", file=sys.stderr)
         return 0
     if args.command == "check":
-        from .checks import run_checks
-        from .pipeline import load_site
+        from .checks import check_site
 
-        report = run_checks(load_site(root))
+        report = check_site(root)
         print(report.as_json() if args.format == "json" else report.as_text(), end="")
         return 1 if report.failed(args.strict) else 0
     if args.command == "translated":
-        from .checks import mark_translated
-        from .config import load_config
-
-        config = load_config(root)
-        for target in args.pages:
-            shown = mark_translated(root, target, config.default_lang)
-            print(f"marked {shown} as up to date with its source", file=sys.stderr)
-        return 0
+        return _translated(root, args.pages)
     if args.command == "serve":
         from .serve import serve
 

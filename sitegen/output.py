@@ -1,4 +1,11 @@
-"""Writing the site: everything into a temporary folder beside the output, then one swap."""
+"""Writing the site, atomically.
+
+A full build writes everything into a temporary folder beside the output, then swaps it in
+with renames. An incremental build writes the files that changed into such a folder, and only
+once every page has rendered and passed the checks, moves each one into place with
+``os.replace`` and removes the files whose source is gone. Either way a failed build leaves the
+previous output as it was, and no reader ever sees a half-written file.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +13,9 @@ import hashlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
 
 from .errors import Collector
 from .model import Site, page_url
@@ -32,25 +38,35 @@ class Asset:
 
 def hashed_name(name: str, content: bytes) -> str:
     """``css/style.css`` → ``css/style.1a2b3c4d.css``: a new name whenever the bytes change."""
-    digest = hashlib.sha256(content).hexdigest()[:10]
+    return _hashed(name, hashlib.sha256(content).hexdigest())
+
+
+def _hashed(name: str, sha256: str) -> str:
     stem, dot, ext = name.rpartition(".")
-    return f"{stem}.{digest}.{ext}" if dot else f"{name}.{digest}"
+    return f"{stem}.{sha256[:10]}.{ext}" if dot else f"{name}.{sha256[:10]}"
 
 
-def find_assets(root: Path) -> list[Asset]:
-    """Every file under ``assets/``, sorted, with its hashed output name."""
+def find_assets(root: Path, digest: Callable[[str], str] | None = None) -> list[Asset]:
+    """Every file under ``assets/``, sorted, with its hashed output name.
+
+    ``digest`` gives the hex SHA-256 of a file (its first ten digits at least) by its path
+    relative to ``root``: a build cache passes one that does not read unchanged files again.
+    """
     folder = root / ASSETS_DIR
     assets: list[Asset] = []
     for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         name = path.relative_to(folder).as_posix()
-        assets.append(Asset(path, name, f"{ASSETS_DIR}/{hashed_name(name, path.read_bytes())}"))
+        sha256 = digest(f"{ASSETS_DIR}/{name}") if digest else hashlib.sha256(path.read_bytes()).hexdigest()
+        assets.append(Asset(path, name, f"{ASSETS_DIR}/{_hashed(name, sha256)}"))
     return assets
 
 
 def sitemap(site: Site) -> str:
     """``sitemap.xml`` with every real page and its hreflang alternates (fallbacks left out)."""
+    from xml.sax.saxutils import escape, quoteattr  # imports urllib and http: only when a sitemap is made
+
     config = site.config
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
@@ -116,26 +132,60 @@ def write_site(out: Path, files: dict[str, bytes], assets: list[Asset]) -> None:
     A failure before the swap leaves the previous output exactly as it was.
     """
     out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    staging = make_staging(out)
     try:
         for asset in assets:
-            target = staging / asset.output
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(asset.source, target)
+            copy_asset(staging, asset)
         for relative, content in sorted(files.items()):
-            target = staging / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        os.chmod(staging, 0o755)
+            write_file(staging, relative, content)
         swap_in(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
 
+def make_staging(out: Path) -> Path:
+    """An empty folder beside ``out`` (so renames into ``out`` stay on one file system)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+
+
+def write_file(folder: Path, relative: str, content: bytes) -> None:
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(content)
+
+
+def copy_asset(folder: Path, asset: Asset) -> None:
+    target = folder / asset.output
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(asset.source, target)
+
+
+def apply_changes(staging: Path, out: Path, written: Iterable[str], removed: Iterable[str]) -> None:
+    """Move each file written into ``staging`` to its place in ``out``, delete ``removed``, drop ``staging``.
+
+    Each move is an atomic ``os.replace``. Folders left empty by a removal are removed too, so
+    the output has exactly the files and folders a full build would make.
+    """
+    try:
+        for relative in written:
+            target = out / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staging / relative, target)
+        for relative in removed:
+            (out / relative).unlink(missing_ok=True)
+            folder = (out / relative).parent
+            while folder != out and folder.is_dir() and not os.listdir(folder):
+                folder.rmdir()
+                folder = folder.parent
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
 def swap_in(staging: Path, out: Path) -> None:
     """Replace ``out`` by ``staging`` with renames, so readers never see a half-written site."""
+    os.chmod(staging, 0o755)  # mkdtemp made it private
     if not out.exists():
         os.replace(staging, out)
         return

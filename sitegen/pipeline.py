@@ -1,25 +1,68 @@
-"""The build, stage by stage: load everything, render everything, then write once."""
+"""The build, stage by stage: load everything, render what is stale, check, then write once.
+
+``build_site`` is the build that ``build`` and ``serve`` run. It keeps a cache beside the
+output (see ``cache``) and renders only the outputs whose inputs changed (see ``incremental``),
+on every core (see ``workers``). ``load_site`` and ``render_site`` are the plain, uncached
+stages, for the editors' report (``check``).
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import gc
 import gettext
+import shutil
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from .cache import (
+    COMPILED_DIR,
+    Manifest,
+    default_cache_dir,
+    engine_fingerprint,
+    folder_id,
+    load_manifest,
+    paused_gc,
+    save_manifest,
+)
 from .config import SiteConfig, load_config
 from .content import PageSource, find_pages
-from .data import SiteData, load_data
+from .data import SiteData, data_files, load_data
 from .errors import BuildFailed, Collector, Problem, SiteError
 from .i18n import load_translations
+from .incremental import Update, gather_inputs, plan_renders
+from .inputs import FileIndex, PageScanner
+from .links import found_links, page_link_problems
 from .model import Site, build_model, page_url
-from .output import Asset, check_unique, find_assets, headers_file, robots, sitemap, write_site
-from .render import Rendered, Renderer
+from .output import (
+    Asset,
+    apply_changes,
+    check_unique,
+    find_assets,
+    headers_file,
+    make_staging,
+    robots,
+    sitemap,
+    swap_in,
+)
+from .workers import default_jobs, render_tasks
+
+if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothing to render never needs
+    from .render import Rendered
+
+FindPages = Callable[[SiteConfig, Collector], list[PageSource]]
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """Everything read from the site's folder, validated, before any rendering."""
+    """Everything read from the site's folder, validated, before any rendering.
+
+    ``load_site`` gives each page source its body; ``build_site`` leaves bodies out (its
+    renderers read each page's file as they render it), so its ``Loaded`` is for the model only.
+    """
 
     config: SiteConfig
     sources: tuple[PageSource, ...]
@@ -30,18 +73,55 @@ class Loaded:
     problems: tuple[Problem, ...]
 
 
+class OutputFiles(Mapping[str, bytes]):
+    """The files of a built site by relative path; the bytes are read from the output on access."""
+
+    def __init__(self, out: Path, names: Sequence[str]) -> None:
+        self.out = out
+        self.names = names
+        self.known = frozenset(names)
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self.known:
+            raise KeyError(name)
+        return (self.out / name).read_bytes()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
 @dataclass(frozen=True)
 class Built:
-    """A finished build: the bytes of every file, and the warnings it raised."""
+    """A finished build: what the site holds, what this build changed, and the warnings it raised."""
 
     loaded: Loaded
-    rendered: tuple[Rendered, ...]
-    files: dict[str, bytes]
+    out: Path
+    outputs: tuple[str, ...]  # every file of the site, relative to ``out``, sorted
+    written: tuple[str, ...]  # files this build wrote because they are new or changed
+    removed: tuple[str, ...]  # files this build deleted because their source is gone
+    rendered: int  # outputs rendered; the others were up to date
+    full: bool  # True when the whole output was rebuilt from scratch (no usable cache)
     problems: tuple[Problem, ...]
 
+    @property
+    def files(self) -> OutputFiles:
+        return OutputFiles(self.out, self.outputs)
 
-def load_site(root: Path, base_url: str | None = None) -> Loaded:
-    """Read config, content, data, catalogues and assets; raise ``BuildFailed`` on any error."""
+
+def load_site(
+    root: Path,
+    base_url: str | None = None,
+    find: FindPages = find_pages,
+    digest: Callable[[str], str] | None = None,
+) -> Loaded:
+    """Read config, content, data, catalogues and assets; raise ``BuildFailed`` on any error.
+
+    ``find`` and ``digest`` let the cached build find pages and hash assets without reading
+    files that did not change.
+    """
     problems = Collector()
     try:
         config = load_config(root)
@@ -49,68 +129,64 @@ def load_site(root: Path, base_url: str | None = None) -> Loaded:
         raise BuildFailed([exc.problem]) from None
     if base_url:
         config = dataclasses.replace(config, base_url=base_url.rstrip("/"))
-    sources = find_pages(config, problems)
+    sources = find(config, problems)
     data = load_data(config, problems)
     translations = load_translations(config, problems)
     site = build_model(config, sources, problems)
     problems.raise_errors()
-    assets = find_assets(root)
+    assets = find_assets(root, digest)
     return Loaded(config, tuple(sources), data, translations, site, tuple(assets), tuple(problems.problems))
 
 
-def _line_of(source: PageSource, needle: str) -> int:
-    index = source.body.find(needle)
-    return source.body_line + source.body[:index].count("\n") if index >= 0 else source.body_line
-
-
 def link_problems(loaded: Loaded, rendered: tuple[Rendered, ...]) -> list[Problem]:
-    """Links to pages that do not exist, and #anchors that no heading has."""
+    """Link and image problems of rendered pages (whose sources have their bodies)."""
     site = loaded.site
-    ids = {r.output: set(r.ids) for r in rendered}
-    sources = {page.output: page for page in site.pages}
+    found = {r.output: set(r.ids) for r in rendered}
+
+    def ids(output: str) -> Collection[str]:
+        return found.get(output, ())
+
+    pages = {page.output: page for page in site.pages}
     problems: list[Problem] = []
     for result in rendered:
-        page = sources.get(result.output)
+        page = pages.get(result.output)
         if page is None or page.fallback:
             continue
-        for link in result.links:
-            line = _line_of(page.source, f"({link.href}")
-            target = site.get(link.target_key, page.lang)
-            if target is None:
-                problems.append(
-                    Problem(
-                        page.source.path,
-                        line,
-                        f"link to a page that does not exist: '{link.href}'",
-                        "check the file name; links point to .md files in the same language folder",
-                        "warning",
-                    )
-                )
-            elif link.fragment and link.fragment not in ids.get(target.output, set()):
-                problems.append(
-                    Problem(
-                        page.source.path,
-                        line,
-                        f"link to a missing heading: '{link.href}'",
-                        f"no heading in {target.source.path} has the id '{link.fragment}'",
-                        "warning",
-                    )
-                )
-        for src in result.images:
-            problems.append(
-                Problem(
-                    page.source.path,
-                    _line_of(page.source, f"({src}"),
-                    f"image '{src}' has no alt text",
-                    "describe the image inside the brackets: ![what it shows](file.jpg)",
-                    "warning",
-                )
-            )
+        links, images = found_links(page.source, result)
+        problems.extend(page_link_problems(page, links, images, site, ids))
     return problems
 
 
+def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
+    """The pages outside any language: (template, output, context) of the chooser and the 404 page."""
+    config = loaded.config
+    site = loaded.site
+    languages = [
+        {
+            "lang": lang,
+            "title": config.title.get(lang.code, ""),
+            "url": page_url(lang.code, "index"),
+            "help_url": site.url_for("help", lang.code),
+        }
+        for lang in config.languages
+    ]
+    context = {
+        "languages": languages,
+        "canonical": config.absolute("/"),
+        "alternates": [
+            {"hreflang": lang.code, "href": config.absolute(page_url(lang.code, "index"))}
+            for lang in config.languages
+            if site.get("index", lang.code)
+        ]
+        + [{"hreflang": "x-default", "href": config.absolute("/")}],
+    }
+    return [("chooser.html", "index.html", context), ("404.html", "404.html", context)]
+
+
 def render_site(loaded: Loaded) -> tuple[tuple[Rendered, ...], list[Problem]]:
-    """Render every page and the language-neutral pages; collect template errors."""
+    """Render every page and the language-neutral pages in this process; collect template errors."""
+    from .render import Renderer
+
     problems = Collector()
     renderer = Renderer(loaded.site, loaded.data, loaded.translations, {a.name: a.url for a in loaded.assets})
     rendered: list[Rendered] = []
@@ -119,47 +195,114 @@ def render_site(loaded: Loaded) -> tuple[tuple[Rendered, ...], list[Problem]]:
             rendered.append(renderer.render_page(page))
         except SiteError as exc:
             problems.catch(exc)
-    config = loaded.config
-    languages = [
-        {
-            "lang": lang,
-            "title": config.title.get(lang.code, ""),
-            "url": page_url(lang.code, "index"),
-            "help_url": loaded.site.url_for("help", lang.code),
-        }
-        for lang in config.languages
-    ]
-    special = {
-        "languages": languages,
-        "canonical": config.absolute("/"),
-        "alternates": [
-            {"hreflang": lang.code, "href": config.absolute(page_url(lang.code, "index"))}
-            for lang in config.languages
-            if loaded.site.get("index", lang.code)
-        ]
-        + [{"hreflang": "x-default", "href": config.absolute("/")}],
-    }
-    for template, output in (("chooser.html", "index.html"), ("404.html", "404.html")):
+    for template, output, context in special_pages(loaded):
         try:
-            rendered.append(renderer.render_special(template, output, special))
+            rendered.append(renderer.render_special(template, output, context))
         except SiteError as exc:
             problems.catch(exc)
     return tuple(rendered), problems.problems
 
 
-def build_site(root: Path, out: Path, base_url: str | None = None, strict: bool = False) -> Built:
-    """Build the site in ``root`` into ``out``; on any error raise ``BuildFailed`` and write nothing."""
-    loaded = load_site(root, base_url)
-    rendered, render_problems = render_site(loaded)
-    problems = [*loaded.problems, *render_problems, *link_problems(loaded, rendered)]
-    collector = Collector(problems)
-    check_unique(((r.output, r.source) for r in rendered), collector)
+def build_site(
+    root: Path,
+    out: Path,
+    base_url: str | None = None,
+    strict: bool = False,
+    *,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    incremental: bool = True,
+) -> Built:
+    """Build the site in ``root`` into ``out``; on any error raise ``BuildFailed`` and change nothing.
+
+    Only outputs whose inputs changed since the last build into ``out`` are rendered, and only
+    files whose bytes changed are written. ``jobs`` is the number of processes (default: the
+    cores); ``cache_dir`` defaults to ``.sitegen-cache/<name of out>`` beside ``out``;
+    ``incremental=False`` ignores the cache and rebuilds everything.
+    """
+    try:
+        return _build(root, out, base_url, strict, jobs, cache_dir, incremental)
+    finally:
+        gc.unfreeze()  # what paused_gc froze is the collector's again
+
+
+def _build(
+    root: Path,
+    out: Path,
+    base_url: str | None,
+    strict: bool,
+    jobs: int | None,
+    cache_dir: Path | None,
+    incremental: bool,
+) -> Built:
+    scanned_ns = time.time_ns()
+    out = out.resolve()
+    jobs = max(1, jobs or default_jobs())
+    cache_dir = cache_dir or default_cache_dir(out)
+    engine = engine_fingerprint()
+    with paused_gc():
+        previous = load_manifest(cache_dir, engine, root, out) if incremental else None
+        index = FileIndex(root, previous, scanned_ns)
+        scanner = PageScanner(index, previous, jobs)
+        loaded = load_site(root, base_url, scanner.find, index.digest)
+        site = loaded.site
+        data_names = [p.name for p in data_files(root)]
+        inputs = gather_inputs(site, index, data_names, loaded.assets, previous.site if previous else "")
+        plan = plan_renders(site, inputs, special_pages(loaded), previous, out)
+
+    staging = make_staging(out)
+    try:
+        assets = {a.name: a.url for a in loaded.assets}
+        compiled = cache_dir / COMPILED_DIR
+        compiled.mkdir(parents=True, exist_ok=True)
+        results = render_tasks(plan.tasks, jobs, site, loaded.data, loaded.translations, assets, staging, compiled)
+        with paused_gc():
+            problems = Collector(list(loaded.problems))
+            update = Update(out, staging, previous)
+            update.add_renders(results, plan, inputs, problems)
+            _check(site, update, problems, strict)
+            update.add_extras({"sitemap.xml": lambda: sitemap(site), "robots.txt": lambda: robots(site)}, inputs.site)
+            update.add_extras({"_headers": headers_file}, "")
+            update.add_assets(loaded.assets)
+            written, removed = update.changes()
+        if previous is None:
+            swap_in(staging, out)
+        else:
+            apply_changes(staging, out, written, removed)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+    with paused_gc():
+        records = update.settled()
+        if previous is None or index.changed(previous) or plan.tasks or written or removed:
+            manifest = Manifest(
+                engine,
+                str(root.resolve()),
+                folder_id(out),
+                scanned_ns,
+                inputs.site,
+                index.files,
+                scanner.sources,
+                records,
+            )
+            save_manifest(cache_dir, manifest, previous)
+    return Built(
+        loaded,
+        out,
+        tuple(sorted(records)),
+        tuple(written),
+        tuple(removed),
+        len(plan.tasks),
+        previous is None,
+        tuple(sorted(problems.problems)),
+    )
+
+
+def _check(site: Site, update: Update, problems: Collector, strict: bool) -> None:
+    """Duplicate outputs, and link problems over the whole site (cached pages included); raise on errors."""
+    check_unique(((output, record.source) for output, record in sorted(update.records.items())), problems)
+    problems.problems.extend(update.link_problems(site))
     if strict:
-        collector.problems = [p.as_error() for p in collector.problems]
-    collector.raise_errors()
-    files = {r.output: r.html.encode("utf-8") for r in rendered}
-    files["sitemap.xml"] = sitemap(loaded.site).encode("utf-8")
-    files["robots.txt"] = robots(loaded.site).encode("utf-8")
-    files["_headers"] = headers_file().encode("utf-8")
-    write_site(out, files, list(loaded.assets))
-    return Built(loaded, rendered, files, tuple(sorted(collector.problems)))
+        problems.problems = [p.as_error() for p in problems.problems]
+    problems.raise_errors()

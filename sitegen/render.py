@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime
 import gettext
 import json
+import re
 import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, MutableMapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ DEFAULT_TEMPLATE = "page.html"
 
 @dataclass(frozen=True)
 class Rendered:
-    """One written page and what the checks need to know about it."""
+    """One written page, what the checks need to know about it, and what it was made from."""
 
     output: str
     html: str
@@ -37,6 +38,52 @@ class Rendered:
     links: tuple[Link, ...] = ()
     ids: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
+    # What the render read besides the page and its language's globals, for incremental builds:
+    templates: tuple[str, ...] = ()  # every template loaded, extended or included
+    lookups: tuple[tuple[tuple[str, str], str | None], ...] = ()  # ((key, lang), url) asked of url_for
+    catalogues: tuple[str, ...] = ()  # languages whose UI strings translate() read
+
+
+@dataclass
+class Uses:
+    """What the page being rendered has read so far (see ``Rendered``)."""
+
+    templates: set[str] = field(default_factory=set)
+    lookups: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    catalogues: set[str] = field(default_factory=set)
+
+    def clear(self) -> None:
+        self.templates.clear()
+        self.lookups.clear()
+        self.catalogues.clear()
+
+
+class RecordingEnvironment(jinja2.Environment):
+    """A Jinja environment that notes each template it hands out, at run time, as Lektor does."""
+
+    def __init__(self, uses: Uses, **options: Any) -> None:
+        super().__init__(**options)
+        self.uses = uses
+
+    def get_template(
+        self,
+        name: str | jinja2.Template,
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        template = super().get_template(name, parent, globals)
+        self.uses.templates.add(template.name or "")
+        return template
+
+    def select_template(
+        self,
+        names: Iterable[str | jinja2.Template],
+        parent: str | None = None,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        template = super().select_template(names, parent, globals)
+        self.uses.templates.add(template.name or "")
+        return template
 
 
 def template_names(root: Path) -> list[str]:
@@ -54,8 +101,14 @@ class Renderer:
     """Renders pages of one site. Holds only values computed once and reused for every page."""
 
     def __init__(
-        self, site: Site, data: SiteData, translations: dict[str, gettext.NullTranslations], assets: dict[str, str]
+        self,
+        site: Site,
+        data: SiteData,
+        translations: dict[str, gettext.NullTranslations],
+        assets: dict[str, str],
+        compiled: Path | None = None,
     ) -> None:
+        """``compiled``: a folder where Jinja keeps compiled templates between builds (it checks their source)."""
         self.site = site
         self.config: SiteConfig = site.config
         self.data = data
@@ -64,13 +117,18 @@ class Renderer:
         self.converter = Converter()
         self.root = self.config.root
         self.loader = jinja2.FileSystemLoader(str(self.root / TEMPLATES_DIR))
+        self.uses = Uses()  # cleared at the start of every render
+        self.bytecode = jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None
 
     @cached_property
     def envs(self) -> dict[str, jinja2.Environment]:
         envs: dict[str, jinja2.Environment] = {}
         for lang in self.config.languages:
-            env = jinja2.Environment(
+            env = RecordingEnvironment(
+                self.uses,
                 loader=self.loader,
+                auto_reload=False,  # templates cannot change during a build: no stat() per include
+                bytecode_cache=self.bytecode,
                 autoescape=True,
                 undefined=jinja2.StrictUndefined,
                 extensions=["jinja2.ext.i18n"],
@@ -102,7 +160,7 @@ class Renderer:
             "menu": site.menus[lang.code],
             "footer_menu": site.footer_menus[lang.code],
             "asset": self.asset,
-            "url_for": lambda key, code=lang.code: site.url_for(key, code),
+            "url_for": lambda key, code=lang.code: self.url_for(key, code),
             "translate": self.translate,
             "jsonld": json_script(organisation_jsonld(config, data, lang)),
             "home_url": page_url(lang.code, "index"),
@@ -110,8 +168,24 @@ class Renderer:
 
     def translate(self, lang: str, message: str, **values: Any) -> str:
         """A UI string in a given language: for pages that speak every language at once."""
+        self.uses.catalogues.add(lang)
         text = self.translations[lang].gettext(message)
         return text % values if values else text
+
+    def url_for(self, key: str, lang: str) -> str | None:
+        """The URL of a page, noted as something the page being rendered depends on."""
+        url = self.site.url_for(key, lang)
+        self.uses.lookups[(key, lang)] = url
+        return url
+
+    def _made_from(self) -> dict[str, Any]:
+        """The ``Rendered`` fields that say what the render read."""
+        uses = self.uses
+        return {
+            "templates": tuple(sorted(uses.templates)),
+            "lookups": tuple(sorted(uses.lookups.items())),
+            "catalogues": tuple(sorted(uses.catalogues)),
+        }
 
     def asset(self, name: str) -> str:
         try:
@@ -164,8 +238,9 @@ class Renderer:
     def render_page(self, page: Page) -> Rendered:
         """Markdown and template → the page's HTML. Template mistakes become ``SiteError``s."""
         lang = page.lang
+        self.uses.clear()
         html, links, ids = self.converter.convert(
-            page.source.body, page.source_dir, lambda key: self.site.url_for(key, lang)
+            page.source.body, page.source_dir, lambda key: self.url_for(key, lang)
         )
         name = page.source.meta.template or (
             "home.html"
@@ -189,17 +264,26 @@ class Renderer:
         context = self.page_context(page, Markup(html))
         output = self._render(template, context, page.source.path)
         return Rendered(
-            page.output, output, page.source.path, lang, tuple(links.links), tuple(ids), tuple(links.images)
+            page.output,
+            output,
+            page.source.path,
+            lang,
+            tuple(links.links),
+            tuple(ids),
+            tuple(links.images),
+            **self._made_from(),
         )
 
     def render_special(self, name: str, output: str, context: dict[str, Any]) -> Rendered:
         """A page outside any one language (the chooser, the 404 page), in the default environment."""
         env = self.envs[self.config.default_lang]
+        self.uses.clear()
         try:
             template = env.get_template(name)
         except jinja2.TemplateError as exc:
             raise self._template_error(exc, output) from None
-        return Rendered(output, self._render(template, context, output), output, self.config.default_lang)
+        html = self._render(template, context, output)
+        return Rendered(output, html, output, self.config.default_lang, **self._made_from())
 
     def _render(self, template: jinja2.Template, context: dict[str, Any], shown: str) -> str:
         try:
@@ -228,9 +312,21 @@ class Renderer:
             hint = f"{did_you_mean(str(exc.name), template_names(self.root))}; while rendering {shown}"
         elif isinstance(exc, jinja2.UndefinedError):
             hint = f"check the spelling of the name; while rendering {shown}"
+            message = _undefined_message(message, self.root / path if path else None, line)
         if not path:
             return SiteError(f"template error: {message}", shown, 0, hint)
         return SiteError(f"template error: {message}", path, line, hint)
+
+
+def _undefined_message(message: str, template: Path | None, line: int) -> str:
+    """Jinja says "'dict object' has no attribute 'titel'"; name the expression instead: 'page.titel'."""
+    match = re.fullmatch(r"'.+' has no attribute '(\w+)'", message)
+    if match is None or template is None or not template.is_file():
+        return message
+    lines = template.read_text(encoding="utf-8", errors="replace").split("\n")
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    found = re.search(r"([A-Za-z_][\w.]*)\." + re.escape(match.group(1)) + r"\b", text)
+    return f"'{found.group(0)}' is undefined" if found else f"'{match.group(1)}' is undefined ({message})"
 
 
 def _date_filter(lang: Language) -> Callable[..., str]:

@@ -1,0 +1,155 @@
+"""The site's input files: which exist, and their digests, read again only when they may have changed.
+
+A file whose stat (size, times, inode) is as the cache recorded it is not read again, unless it
+changed so close to the last build's scan that its stat cannot be trusted: file times are
+coarse, so an edit in the same clock tick as the scan can leave them as they were. Git calls
+such files "racy"; they are hashed again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from .cache import InputFile, Manifest, Stat, digest_bytes, file_stat
+from .config import SiteConfig
+from .content import CONTENT_DIR, PageSource, find_pages
+from .errors import Collector
+from .workers import PageFile, parse_pages
+
+# A file changed less than this before the last build's scan is read again, whatever its stat says.
+RACY_NS = 2_000_000_000
+
+
+class FileIndex:
+    """Content digests of input files; a file is read again only if its stat changed or is racy."""
+
+    def __init__(self, root: Path, previous: Manifest | None, scanned_ns: int) -> None:
+        self.root = root
+        self.previous = previous.inputs if previous else {}
+        self.trust_before = previous.scanned_ns - RACY_NS if previous else 0
+        self.scanned_ns = scanned_ns
+        self.files: dict[str, InputFile] = {}
+        self.reread = 0  # how many files had to be read to know their digest
+
+    def known(self, relative: str, stat: Stat) -> str | None:
+        """The digest of a file whose stat is unchanged since a scan it was safely older than."""
+        old = self.previous.get(relative)
+        if old is None or old.stat != stat or max(stat[1], stat[2]) >= self.trust_before:
+            return None
+        self.files[relative] = old
+        return old.digest
+
+    def changed(self, previous: Manifest) -> bool:
+        """Whether the cache's record of the inputs needs writing again."""
+        return self.reread > 0 or self.files.keys() != previous.inputs.keys()
+
+    def record(self, relative: str, stat: Stat, digest: str) -> None:
+        self.files[relative] = InputFile(stat, digest)
+        self.reread += 1
+
+    def digest(self, relative: str) -> str:
+        """The digest of a file ("" if it does not exist), reading it only when needed."""
+        path = self.root / relative
+        try:
+            stat = file_stat(os.stat(path))
+        except FileNotFoundError:
+            return ""
+        known = self.known(relative, stat)
+        if known is not None:
+            return known
+        digest = digest_bytes(path.read_bytes())
+        self.record(relative, stat, digest)
+        return digest
+
+
+def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every file under ``folder`` (not following linked folders), relative, with its stat."""
+    found: list[tuple[str, os.stat_result]] = []
+    pending = [("", str(folder))]
+    while pending:
+        prefix, current = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((relative + "/", entry.path))
+            elif entry.is_file():
+                found.append((relative, entry.stat()))
+    return found
+
+
+class PageScanner:
+    """Finds the pages as ``content.find_pages`` does, parsing only files the cache has not seen.
+
+    The sources it returns carry no body: renderers read it from the file when they need it.
+    """
+
+    def __init__(self, index: FileIndex, previous: Manifest | None, jobs: int) -> None:
+        self.index = index
+        self.previous = previous.sources if previous else {}
+        self.jobs = jobs
+        self.sources: dict[str, tuple[str, PageSource]] = {}  # for the next manifest
+
+    def find(self, config: SiteConfig, problems: Collector) -> list[PageSource]:
+        """``find_pages`` with a cache: the pages, in its order, with its errors."""
+        files = self.files(config.root, config.codes)
+        if files is None:  # a stray file or folder: find_pages reports it (and the build stops)
+            return find_pages(config, problems)
+        return self.pages(config.root, files, problems)
+
+    def files(self, root: Path, codes: Sequence[str]) -> list[PageFile] | None:
+        """Every page file in ``find_pages``' order; None if the folder holds anything it would report."""
+        base = root / CONTENT_DIR
+        if not base.is_dir():
+            return None
+        found: list[PageFile] = []
+        for entry in sorted(os.scandir(base), key=lambda e: e.name):
+            if entry.name.startswith("."):
+                continue
+            if not entry.is_dir() or entry.name not in codes:
+                return None
+            pages: list[tuple[list[str], PageFile]] = []
+            for relative, st in walk_files(Path(entry.path)):
+                if not relative.endswith(".md") or relative.startswith(".") or "/." in relative:
+                    continue  # hidden files and folders are not pages
+                key = relative[: -len(".md")]
+                key = key.removesuffix("/index")
+                path = f"{CONTENT_DIR}/{entry.name}/{relative}"
+                pages.append((relative.split("/"), PageFile(path, entry.name, key, file_stat(st))))
+            pages.sort(key=lambda item: item[0])  # as pathlib sorts paths: part by part
+            found.extend(file for _, file in pages)
+        return found
+
+    def pages(self, root: Path, files: list[PageFile], problems: Collector) -> list[PageSource]:
+        """The pages of ``files`` (drafts left out), reusing what the cache parsed before."""
+        known: dict[str, PageSource] = {}
+        to_parse: list[PageFile] = []
+        for file in files:
+            digest = self.index.known(file.path, file.stat)
+            cached = self.previous.get(file.path)
+            if digest is not None and cached is not None and cached[0] == digest:
+                known[file.path] = cached[1]
+                self.sources[file.path] = cached
+            else:
+                to_parse.append(file)
+        parsed = {result.file.path: result for result in parse_pages(root, to_parse, self.jobs)}
+        sources: list[PageSource] = []
+        for file in files:
+            source = known.get(file.path)
+            if source is None:
+                result = parsed[file.path]
+                self.index.record(file.path, file.stat, result.digest)
+                for problem in result.problems:
+                    problems.add(problem)
+                if result.source is None:
+                    continue
+                source = result.source
+                self.sources[file.path] = (result.digest, source)
+            if not source.meta.draft:
+                sources.append(source)
+        return sources

@@ -1,0 +1,244 @@
+"""Work done page by page, on every core when there is enough of it: reading front matter, rendering.
+
+Each process of a render pool holds one ``Worker``: a ``Renderer`` (Jinja environments, the
+Markdown converter), made once by the pool's initialiser, and the folder it writes into. It is
+kept in the module variable ``_worker``, the build's only mutable module-level state, and it is
+set only inside pool processes. A build too small for a pool uses a ``Worker`` of its own in
+the calling process. Pools fork, so workers share the site model instead of unpickling it;
+where fork is not available (Windows), all the work runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import gettext
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from .cache import FoundLink, Stat, digest_bytes
+from .content import PageSource, file_digest, read_page, split_front_matter
+from .data import SiteData
+from .errors import Collector, Problem, SiteError
+from .links import found_links
+from .model import Page, Site
+from .source import read_text
+
+if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothing to render never needs
+    from .render import Rendered
+
+PARALLEL_PARSE_MIN = 200  # fewer pages than this are parsed in the calling process: a pool costs more
+PARALLEL_RENDER_MIN = 64  # likewise for rendering (each worker compiles the templates again)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class PageFile(NamedTuple):
+    """A Markdown file found under ``content/<lang>/``."""
+
+    path: str  # relative to the site's root, as users see it
+    lang: str
+    key: str
+    stat: Stat
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A page file read and its front matter checked; the body is left out (renderers read it)."""
+
+    file: PageFile
+    digest: str  # of the file's bytes
+    source: PageSource | None  # None when it has mistakes
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class PageTask:
+    """Render ``site.pages[index]``; ``previous`` is the digest of the file already in the output."""
+
+    index: int
+    previous: str | None
+
+
+@dataclass(frozen=True)
+class SpecialTask:
+    """Render a page outside any language (the chooser, the 404 page)."""
+
+    template: str
+    output: str
+    context: dict[str, Any]
+    previous: str | None
+
+
+@dataclass(frozen=True)
+class Made:
+    """A rendered output, written to the staging folder unless its bytes equal ``previous``."""
+
+    output: str
+    source: str
+    digest: str
+    written: bool
+    rendered: Rendered  # without its html, which is on disk (or unchanged)
+    links: tuple[FoundLink, ...]
+    images: tuple[tuple[str, int], ...]
+
+
+Task = PageTask | SpecialTask
+Result = Made | Problem
+
+
+def parse_page(root: Path, file: PageFile) -> Parsed:
+    """Read one page file and check its front matter."""
+    problems = Collector()
+    path = root / file.path
+    digest = digest_bytes(path.read_bytes())
+    source = read_page(path, root, file.lang, file.key, problems)
+    if source is not None:
+        source = dataclasses.replace(source, body="")
+    return Parsed(file, digest, source, tuple(problems.problems))
+
+
+def with_body(page: Page, root: Path) -> Page:
+    """The page with its Markdown body, read from its file now."""
+    source = page.source
+    try:
+        text = read_text(root / source.path, source.path)
+    except OSError:  # deleted or moved since the build read it
+        text = ""
+    if file_digest(text) != source.digest:
+        raise SiteError("the file changed while the site was being built", source.path, 0, "build again")
+    _, body, _ = split_front_matter(text, source.path)
+    return dataclasses.replace(page, source=dataclasses.replace(source, body=body))
+
+
+class Worker:
+    """Renders pages and writes them into ``staging``; one per process."""
+
+    def __init__(
+        self,
+        site: Site,
+        data: SiteData,
+        translations: dict[str, gettext.NullTranslations],
+        assets: dict[str, str],
+        staging: Path,
+        compiled: Path | None = None,
+    ) -> None:
+        from .render import Renderer
+
+        self.site = site
+        self.root = site.config.root
+        self.renderer = Renderer(site, data, translations, assets, compiled)
+        self.staging = staging
+
+    def run(self, task: Task) -> Result:
+        try:
+            if isinstance(task, PageTask):
+                page = with_body(self.site.pages[task.index], self.root)
+                rendered = self.renderer.render_page(page)
+                links, images = found_links(page.source, rendered)
+            else:
+                rendered = self.renderer.render_special(task.template, task.output, task.context)
+                links, images = (), ()
+        except SiteError as exc:
+            return exc.problem
+        data = rendered.html.encode("utf-8")
+        digest = digest_bytes(data)
+        written = digest != task.previous
+        if written:
+            target = self.staging / rendered.output
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        kept = dataclasses.replace(rendered, html="")
+        return Made(rendered.output, rendered.source, digest, written, kept, links, images)
+
+
+_worker: Worker | None = None  # the worker of a pool process; never set in the calling process
+
+
+def _start_worker(*args: Any) -> None:
+    global _worker
+    _worker = Worker(*args)
+
+
+def _start_process(initializer: Callable[..., None] | None, *args: Any) -> None:
+    gc.enable()  # the parent may have paused the collector (see cache.paused_gc); workers make cycles
+    if initializer is not None:
+        initializer(*args)
+
+
+def _run_tasks(tasks: list[Task]) -> list[Result]:
+    assert _worker is not None, "called outside a pool process"
+    return [_worker.run(task) for task in tasks]
+
+
+def _parse_files(job: tuple[Path, list[PageFile]]) -> list[Parsed]:
+    root, files = job
+    return [parse_page(root, file) for file in files]
+
+
+def can_fork() -> bool:
+    import multiprocessing  # here: a build that renders a page or two needs no pool
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def default_jobs() -> int:
+    """The number of cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def chunks(items: Sequence[T], jobs: int) -> list[list[T]]:
+    """Slices small enough to balance the load, big enough to keep messages few."""
+    size = max(4, min(64, len(items) // (jobs * 8) or 1))
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def _pooled(
+    function: Callable[[T], list[R]],
+    jobs_list: Iterable[T],
+    jobs: int,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple[Any, ...] = (),
+) -> list[R]:
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    results: list[R] = []
+    with context.Pool(jobs, _start_process, (initializer, *initargs)) as pool:
+        for part in pool.imap_unordered(function, jobs_list):
+            results.extend(part)
+    return results
+
+
+def parse_pages(root: Path, files: Sequence[PageFile], jobs: int) -> list[Parsed]:
+    """Parse page files, on ``jobs`` processes when there are many; in no particular order."""
+    if jobs > 1 and len(files) >= PARALLEL_PARSE_MIN and can_fork():
+        return _pooled(_parse_files, [(root, part) for part in chunks(files, jobs)], jobs)
+    return [parse_page(root, file) for file in files]
+
+
+def render_tasks(
+    tasks: Sequence[Task],
+    jobs: int,
+    site: Site,
+    data: SiteData,
+    translations: dict[str, gettext.NullTranslations],
+    assets: dict[str, str],
+    staging: Path,
+    compiled: Path | None = None,
+) -> list[Result]:
+    """Render every task, on ``jobs`` processes when there are many; in no particular order."""
+    args = (site, data, translations, assets, staging, compiled)
+    if not tasks:
+        return []
+    if jobs > 1 and len(tasks) >= PARALLEL_RENDER_MIN and can_fork():
+        return _pooled(_run_tasks, chunks(tasks, jobs), jobs, _start_worker, args)
+    worker = Worker(*args)
+    return [worker.run(task) for task in tasks]
