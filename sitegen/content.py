@@ -100,7 +100,8 @@ def parse_meta(raw: Any, lines: dict[str, int], shown: str, problems: Collector)
         if isinstance(value, datetime.datetime) and kind is datetime.date:
             value = value.date()
         if value is None or (kind is not bool and isinstance(value, bool)) or not isinstance(value, kind):
-            problems.error(f"'{key}' must be {described}, not {_describe(value)}", shown, line)
+            hint = "for example 2024-02-29" if kind is datetime.date else ""
+            problems.error(f"'{key}' must be {described}, not {_describe(value)}", shown, line, hint)
             continue
         values[key] = value.strip() if isinstance(value, str) else value
     misspelt_title = any(
@@ -173,7 +174,7 @@ def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
                 f"language folder '{entry.name}' is not declared in site.yaml",
                 shown,
                 0,
-                f"add it under 'languages:' in site.yaml, or rename the folder ({did_you_mean(entry.name, config.codes)})",
+                f"add it under 'languages:' in site.yaml, or rename the folder; {did_you_mean(entry.name, config.codes)}",
             )
             continue
         for path in sorted(entry.rglob("*.md")):

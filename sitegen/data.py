@@ -156,7 +156,7 @@ class _Reader:
         return True
 
     def text(self, value: Any, keys: Keys) -> None:
-        if not isinstance(value, str | Localized):
+        if value is not None and not isinstance(value, str | Localized):  # a missing key is reported once, by keys()
             self.error(keys, f"'{keys[-1]}' must be text")
 
     def phone(self, value: Any, keys: Keys) -> Phone | None:

@@ -36,6 +36,80 @@ def catalogue_path(lang: str) -> str:
     return f"{LOCALES_DIR}/{lang}/LC_MESSAGES/messages.po"
 
 
+_PO_LINE = re.compile(r'^(?:(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+)?(".*)$')
+_PO_QUOTED = re.compile(r'^"(?:[^"\\]|\\.)*"$')
+
+
+def check_po_syntax(text: str, shown: str) -> None:
+    """Refuse what Babel silently misreads: an unclosed quote loses the last letter, a second msgstr is dropped."""
+    previous = ""  # the last keyword seen in the current entry
+    seen: dict[tuple[str, str], int] = {}
+    entry: dict[str, str] = {}
+    start = 0
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            if line.startswith("#") and previous.startswith("msgstr"):
+                previous = ""
+            continue
+        match = _PO_LINE.match(line)
+        if match is None:
+            raise SiteError(
+                "broken catalogue: this line is not a msgid, a msgstr or text in quotes",
+                shown,
+                number,
+                'each line looks like msgid "..." or msgstr "..." or "..."',
+            )
+        keyword, quoted = match.group(1), match.group(2).rstrip()
+        if not _PO_QUOTED.match(quoted):
+            raise SiteError(
+                "broken catalogue: the quotes on this line do not match",
+                shown,
+                number,
+                'the text goes between two " marks; write a " inside the text as \\"',
+            )
+        if keyword is None:
+            if not previous:
+                raise SiteError("broken catalogue: text in quotes outside an entry", shown, number)
+            entry[previous] += quoted[1:-1]
+            continue
+        if keyword in ("msgctxt", "msgid") and previous.startswith("msgstr"):
+            previous = ""  # a new entry starts
+        elif keyword in ("msgctxt", "msgid") and previous.startswith("msgid"):
+            _no_msgstr(entry, shown, start)
+        if keyword.startswith("msgstr") and not previous.startswith(("msgid", "msgstr[")):
+            raise SiteError(
+                "broken catalogue: a msgstr that does not follow a msgid",
+                shown,
+                number,
+                "each msgid has exactly one msgstr; remove the extra one",
+            )
+        if keyword in ("msgctxt", "msgid") and not previous:
+            entry, start = {}, number
+        entry[keyword] = quoted[1:-1]
+        previous = keyword
+        if keyword.startswith("msgstr"):
+            key = (entry.get("msgctxt", ""), entry.get("msgid", ""))
+            if key[1] and seen.setdefault(key, start) != start:
+                raise SiteError(
+                    f'broken catalogue: msgid "{key[1]}" appears twice',
+                    shown,
+                    start,
+                    f"it is also on line {seen[key]}; keep one of them",
+                )
+    if previous.startswith("msgid"):
+        _no_msgstr(entry, shown, start)
+
+
+def _no_msgstr(entry: dict[str, str], shown: str, line: int) -> None:
+    raise SiteError(
+        f'broken catalogue: msgid "{entry.get("msgid", "")}" has no msgstr',
+        shown,
+        line,
+        'add a line msgstr "..." with the translation below it',
+    )
+
+
 def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
     """Parse a ``.po`` file; a broken one is a ``SiteError`` at its line."""
     shown = catalogue_path(lang)
@@ -43,11 +117,16 @@ def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
     if not path.is_file():
         return None
     text = read_text(path, shown)
+    check_po_syntax(text, shown)
     try:
         return read_po(io.StringIO(text), locale=config.language(lang).locale, abort_invalid=True)
     except PoFileError as exc:
+        message = re.sub(r" on \d+$", "", str(exc))  # Babel appends the line number we report anyway
         raise SiteError(
-            f"broken catalogue: {exc}", shown, exc.lineno, "check the quotes on this line; each msgid needs a msgstr"
+            f"broken catalogue: {message}",
+            shown,
+            exc.lineno,
+            "check the quotes on this line; each msgid needs a msgstr",
         ) from None
     except (ValueError, IndexError) as exc:
         raise SiteError(

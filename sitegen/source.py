@@ -66,16 +66,38 @@ def _hint_for(problem: str) -> str:
     return "check the quotes and indentation on this line"
 
 
-def _walk(node: yaml.Node, prefix: Keys, first_line: int, lines: dict[Keys, int]) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            lines[(*prefix, key)] = key_node.start_mark.line + first_line
-            _walk(value_node, (*prefix, key), first_line, lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*prefix, index)] = item.start_mark.line + first_line
-            _walk(item, (*prefix, index), first_line, lines)
+class _Walk:
+    """Records the line of every key and item; refuses a value that contains itself (``&a [*a]``)."""
+
+    def __init__(self, shown: str, first_line: int) -> None:
+        self.shown = shown
+        self.first_line = first_line
+        self.lines: dict[Keys, int] = {}
+        self.seen: set[int] = set()  # an alias (*name) shares its node: walk it once
+        self.open: set[int] = set()  # the nodes around the one being walked
+
+    def walk(self, node: yaml.Node, prefix: Keys) -> None:
+        if id(node) in self.open:
+            raise SiteError(
+                "invalid YAML: a value contains itself",
+                self.shown,
+                node.start_mark.line + self.first_line,
+                "a value that starts with & or * must be put in quotes",
+            )
+        if id(node) in self.seen:
+            return
+        self.seen.add(id(node))
+        self.open.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                self.lines[(*prefix, key)] = key_node.start_mark.line + self.first_line
+                self.walk(value_node, (*prefix, key))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self.lines[(*prefix, index)] = item.start_mark.line + self.first_line
+                self.walk(item, (*prefix, index))
+        self.open.discard(id(node))
 
 
 def _bad_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.Node | None:
@@ -99,19 +121,39 @@ def _bad_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.Node | None
 
 def load_yaml(text: str, shown: str, first_line: int = 1) -> Yaml:
     """Parse YAML; errors carry the line in the file, counting from ``first_line``."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as exc:  # checked when the loader is made, before any parsing
+        raise SiteError(
+            f"invalid YAML: the text contains an invisible control character (#x{exc.character:04x})",
+            shown,
+            first_line + text[: exc.position].count("\n"),
+            "delete the line and type it again",
+        ) from None
     try:
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
-            line = first_line + (mark.line if mark else 0)
             problem = exc.problem or "invalid YAML"
-            raise SiteError(f"invalid YAML: {problem}", shown, line, _hint_for(problem)) from None
+            hint = _hint_for(problem)
+            if exc.context_mark is not None and "quoted scalar" in (exc.context or ""):
+                # PyYAML notices an unclosed quote only at the end; point at the line where it opens.
+                mark = exc.context_mark
+                problem = "the quote that opens on this line is not closed"
+                hint = "end the text with the same quote mark it starts with"
+            line = first_line + (mark.line if mark else 0)
+            raise SiteError(f"invalid YAML: {problem}", shown, line, hint) from None
         except yaml.YAMLError as exc:
             raise SiteError(f"invalid YAML: {exc}", shown, first_line, _hint_for(str(exc))) from None
+        except RecursionError:  # PyYAML reads nested brackets recursively
+            raise SiteError(
+                "invalid YAML: brackets are nested too deeply", shown, first_line, "use fewer nested [ ] or { }"
+            ) from None
         if node is None:
             return Yaml(None, {}, first_line)
+        walker = _Walk(shown, first_line)
+        walker.walk(node, ())  # before constructing: a value that contains itself never reaches the checks
         try:
             value = loader.construct_document(node)
         except ValueError as exc:
@@ -119,7 +161,7 @@ def load_yaml(text: str, shown: str, first_line: int = 1) -> Yaml:
             line = first_line + (bad.start_mark.line if bad else 0)
             text_value = bad.value if bad else ""
             raise SiteError(
-                f"'{text_value}' is not a valid date ({exc})",
+                f"'{text_value}' is not a valid date: {exc}",
                 shown,
                 line,
                 "write dates as YYYY-MM-DD, for example 2024-02-29",
@@ -128,6 +170,4 @@ def load_yaml(text: str, shown: str, first_line: int = 1) -> Yaml:
             raise SiteError(f"invalid YAML: {exc}", shown, first_line, _hint_for(str(exc))) from None
     finally:
         loader.dispose()
-    lines: dict[Keys, int] = {}
-    _walk(node, (), first_line, lines)
-    return Yaml(value, lines, first_line)
+    return Yaml(value, walker.lines, first_line)
