@@ -1,4 +1,9 @@
-"""The editors' report: what is missing, stale, untranslated or broken, per language."""
+"""The editors' report: what is missing, stale, untranslated or broken, per language.
+
+A translation records the hash of its source page (``source_hash`` in its front
+matter) when it is marked up to date; it is stale as soon as the source's hash
+differs. The hash lives in the files, so it survives a fresh clone and needs no git.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +12,17 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .config import SiteConfig, load_config
 from .content import CONTENT_DIR, FENCE, file_digest
-from .errors import Level, SiteError
+from .errors import BuildFailed, Level, Problem, SiteError, did_you_mean, merge_repeats
 from .i18n import catalogue_status
-from .pipeline import Loaded, link_problems, render_site
+from .pipeline import Loaded, link_problems, load_site, render_site
 from .source import read_text
 
+ALL = "*"  # findings that belong to no one language (data files, templates)
+
 KINDS = (
+    ("error", "error that stops the build"),
     ("missing", "missing translation"),
     ("stale", "stale translation"),
     ("ui-untranslated", "untranslated UI string"),
@@ -23,6 +32,7 @@ KINDS = (
     ("no-description", "page without description"),
     ("empty-data", "empty data field"),
 )
+LEVELS: tuple[Level, ...] = ("error", "warning", "notice")
 
 
 @dataclass(frozen=True, order=True)
@@ -35,54 +45,124 @@ class Finding:
     line: int
     message: str
     level: Level
+    hint: str = ""
 
     def format(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path
-        return f"{where}: {self.level}: {self.message}"
+        text = f"{self.level}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+        return f"{where}: {text}" if where else text
 
 
 @dataclass(frozen=True)
 class Report:
+    """Every finding, and the languages to group them by."""
+
     languages: tuple[str, ...]
     findings: tuple[Finding, ...]
 
     def count(self, lang: str, kind: str) -> int:
         return sum(1 for f in self.findings if f.lang == lang and f.kind == kind)
 
+    def totals(self) -> dict[str, int]:
+        return {level: sum(1 for f in self.findings if f.level == level) for level in LEVELS}
+
     def failed(self, strict: bool) -> bool:
+        """Errors always fail; warnings fail under ``--strict``; notices never do."""
         levels = {f.level for f in self.findings}
         return "error" in levels or (strict and "warning" in levels)
 
     def as_json(self) -> str:
-        summary = {lang: {kind: self.count(lang, kind) for kind, _ in KINDS} for lang in (*self.languages, "*")}
-        return json.dumps(
-            {"findings": [asdict(f) for f in self.findings], "summary": summary}, ensure_ascii=False, indent=2
+        summary = {lang: {kind: self.count(lang, kind) for kind, _ in KINDS} for lang in (*self.languages, ALL)}
+        return (
+            json.dumps(
+                {
+                    "languages": list(self.languages),
+                    "findings": [asdict(f) for f in self.findings],
+                    "summary": summary,
+                    "totals": self.totals(),
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+            + "\n"
         )
 
     def as_text(self) -> str:
         lines: list[str] = []
-        for lang in (*self.languages, "*"):
+        for lang in (*self.languages, ALL):
             found = [f for f in self.findings if f.lang == lang]
             if not found:
                 continue
-            lines.append("all languages" if lang == "*" else f"language {lang}")
-            lines.extend(f"  {f.format()}" for f in found)
+            lines.append("all languages" if lang == ALL else f"language {lang}")
+            for kind, label in KINDS:
+                of_kind = [f for f in found if f.kind == kind]
+                if of_kind:
+                    lines.append(f"  {label} ({len(of_kind)})")
+                    lines.extend(f"    {f.format()}" for f in of_kind)
             lines.append("")
-        widths = [max(len(k), 2) for k, _ in KINDS]
-        header = "language  " + "  ".join(k.rjust(w) for (k, _), w in zip(KINDS, widths, strict=True))
+        widths = [max(len(kind), 2) for kind, _ in KINDS]
         lines.append("summary")
-        lines.append(header)
-        for lang in (*self.languages, "*"):
+        lines.append("language  " + "  ".join(kind.rjust(w) for (kind, _), w in zip(KINDS, widths, strict=True)))
+        for lang in (*self.languages, ALL):
             cells = "  ".join(str(self.count(lang, k)).rjust(w) for (k, _), w in zip(KINDS, widths, strict=True))
-            lines.append(f"{('all' if lang == '*' else lang):<8}  {cells}")
-        total = len(self.findings)
+            lines.append(f"{('all' if lang == ALL else lang):<8}  {cells}")
         lines.append("")
-        lines.append("nothing to do" if not total else f"{total} item(s) to look at")
+        totals = self.totals()
+        if not self.findings:
+            lines.append("nothing to do")
+        else:
+            lines.append(", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in totals.items()))
         return "\n".join(lines) + "\n"
+
+
+def _lang_of(path: str, codes: tuple[str, ...]) -> str:
+    parts = path.split("/")
+    if len(parts) > 2 and parts[0] == CONTENT_DIR and parts[1] in codes:
+        return parts[1]
+    return ALL
+
+
+def check_site(root: Path, base_url: str | None = None) -> Report:
+    """The report for the site in ``root``; a site that does not load is reported as its errors."""
+    try:
+        loaded = load_site(root, base_url)
+    except BuildFailed as exc:
+        try:
+            codes = load_config(root).codes
+        except (BuildFailed, SiteError):
+            codes = ()
+        findings = (_finding(_lang_of(p.path, codes), "error", p) for p in exc.problems)
+        return Report(codes, tuple(sorted(set(findings))))
+    return run_checks(loaded)
+
+
+def _finding(lang: str, kind: str, problem: Problem) -> Finding:
+    return Finding(lang, kind, problem.path, problem.line, problem.message, problem.level, problem.hint)
 
 
 def run_checks(loaded: Loaded) -> Report:
     """Collect every finding for the editors; the site must already load without errors."""
+    config = loaded.config
+    findings = [*_translation_findings(loaded), *_catalogue_findings(config)]
+    rendered, render_problems = render_site(loaded)
+    for problem in merge_repeats(render_problems):  # a template mistake hits every page: report it once
+        findings.append(_finding(ALL, "error", problem))
+    for problem in link_problems(loaded, rendered):
+        kind = "no-alt" if "alt text" in problem.message else "broken-link"
+        lang = _lang_of(problem.path, config.codes)
+        findings.append(_finding(lang, kind, problem))
+    for problem in loaded.data.empty:
+        # "'bank.en' is empty" belongs to English; "'email' is empty" to every language.
+        match = re.search(r"\.([A-Za-z-]+)' is empty$", problem.message)
+        lang = match.group(1) if match and match.group(1) in config.codes else ALL
+        findings.append(
+            Finding(lang, "empty-data", problem.path, problem.line, problem.message, "notice", problem.hint)
+        )
+    return Report(config.codes, tuple(sorted(set(findings))))
+
+
+def _translation_findings(loaded: Loaded) -> list[Finding]:
+    """Missing translations, stale translations, and pages without a description."""
     config = loaded.config
     site = loaded.site
     default = config.default_lang
@@ -90,121 +170,110 @@ def run_checks(loaded: Loaded) -> Report:
     for page in site.pages:
         source = page.source
         if page.fallback:
-            findings.append(
-                Finding(
-                    page.lang,
-                    "missing",
-                    f"{CONTENT_DIR}/{page.lang}/{source.path.split('/', 2)[2]}",
-                    0,
-                    f"no translation of {source.path} (showing the {source.lang} text)",
-                    "warning",
-                )
-            )
+            where = f"{CONTENT_DIR}/{page.lang}/{source.path.split('/', 2)[2]}"
+            message = f"no translation of {source.path}"
+            hint = f"the page shows the {source.lang} text until it is translated"
+            findings.append(Finding(page.lang, "missing", where, 0, message, "warning", hint))
             continue
         if not source.meta.description:
-            findings.append(
-                Finding(
-                    page.lang,
-                    "no-description",
-                    source.path,
-                    1,
-                    "no description: search engines and link previews show nothing",
-                    "warning",
-                )
-            )
+            message = "no description: search engines and link previews show nothing"
+            hint = "add a line 'description: ...' to the front matter"
+            findings.append(Finding(page.lang, "no-description", source.path, 1, message, "warning", hint))
         original = site.get(page.key, default)
-        translated = page.lang != default and original is not None and not original.fallback
-        if translated and original is not None and source.meta.source_hash != original.source.digest:
+        if page.lang == default or original is None or original.fallback:
+            continue
+        if source.meta.source_hash != original.source.digest:
             why = (
-                "was never marked up to date"
+                "never marked up to date with its source"
                 if not source.meta.source_hash
                 else f"{original.source.path} changed after this translation was marked up to date"
             )
             line = source.meta_lines.get("source_hash", 1)
-            findings.append(
-                Finding(
-                    page.lang,
-                    "stale",
-                    source.path,
-                    line,
-                    f"{why}; when revised, run: python build.py translated {page.lang}/{page.key}",
-                    "warning",
-                )
-            )
+            hint = f"once revised, run: python build.py translated {page.lang}/{page.key}"
+            findings.append(Finding(page.lang, "stale", source.path, line, why, "warning", hint))
     for code in config.codes:
         for key in site.keys:
             if site.get(key, code) is None:
                 original = site.get(key, default) or next(p for p in site.pages if p.key == key)
-                findings.append(
-                    Finding(
-                        code,
-                        "missing",
-                        f"{CONTENT_DIR}/{code}/{original.source.path.split('/', 2)[2]}",
-                        0,
-                        f"no translation of {original.source.path}",
-                        "warning",
-                    )
-                )
-        status = catalogue_status(config, code)
-        if status is not None:
-            for line, msgid in status.untranslated:
-                findings.append(
-                    Finding(code, "ui-untranslated", status.path, line, f"untranslated: {msgid!r}", "warning")
-                )
-            for line, msgid in status.fuzzy:
-                findings.append(
-                    Finding(code, "ui-fuzzy", status.path, line, f"fuzzy (needs review): {msgid!r}", "warning")
-                )
-    rendered, render_problems = render_site(loaded)
-    for problem in render_problems:
-        findings.append(Finding("*", "broken-link", problem.path, problem.line, problem.message, "error"))
-    for problem in link_problems(loaded, rendered):
-        lang = problem.path.split("/")[1] if problem.path.startswith(CONTENT_DIR + "/") else "*"
-        kind = "no-alt" if "alt text" in problem.message else "broken-link"
-        findings.append(Finding(lang, kind, problem.path, problem.line, problem.message, problem.level))
-    for problem in loaded.data.empty:
-        match = re.search(r"\.([a-z]{2,3})' is empty$", problem.message)
-        where = match.group(1) if match and match.group(1) in config.codes else "*"
-        findings.append(Finding(where, "empty-data", problem.path, problem.line, problem.message, "notice"))
-    return Report(config.codes, tuple(sorted(set(findings))))
+                where = f"{CONTENT_DIR}/{code}/{original.source.path.split('/', 2)[2]}"
+                message = f"no translation of {original.source.path}"
+                hint = f"until it is translated, the language switcher leads to the {code} home page"
+                findings.append(Finding(code, "missing", where, 0, message, "warning", hint))
+    return findings
 
 
-def mark_translated(root: Path, target: str, default_lang: str) -> str:
-    """Record in a translation's front matter the hash of its source, as it is now."""
-    lang, _, key = target.strip("/").partition("/")
-    key = key.removesuffix(".md") or "index"
-    candidates = [f"{key}.md", f"{key}/index.md"]
-    page = next((root / CONTENT_DIR / lang / c for c in candidates if (root / CONTENT_DIR / lang / c).is_file()), None)
-    source = next(
-        (
-            root / CONTENT_DIR / default_lang / c
-            for c in candidates
-            if (root / CONTENT_DIR / default_lang / c).is_file()
-        ),
-        None,
-    )
+def _catalogue_findings(config: SiteConfig) -> list[Finding]:
+    """UI strings that are untranslated or fuzzy, and languages with no catalogue at all."""
+    findings: list[Finding] = []
+    for lang in config.languages:
+        status = catalogue_status(config, lang.code)
+        if status is None:
+            if not lang.locale.startswith("en"):  # message ids are English: English needs no catalogue
+                path = f"locales/{lang.code}/LC_MESSAGES/messages.po"
+                message = "no catalogue: menus and labels are shown in English"
+                hint = f"create it with: pybabel init -i locales/messages.pot -d locales -l {lang.code}"
+                findings.append(Finding(lang.code, "ui-untranslated", path, 0, message, "warning", hint))
+            continue
+        for line, msgid in status.untranslated:
+            message = f"untranslated: {msgid!r}"
+            hint = "write the translation between the quotes after msgstr"
+            findings.append(Finding(lang.code, "ui-untranslated", status.path, line, message, "warning", hint))
+        for line, msgid in status.fuzzy:
+            message = f"fuzzy (needs review): {msgid!r}"
+            hint = "check the translation, then delete the '#, fuzzy' line above it"
+            findings.append(Finding(lang.code, "ui-fuzzy", status.path, line, message, "warning", hint))
+    return findings
+
+
+# --- marking a translation up to date -----------------------------------------------------------
+
+
+def _find_page(root: Path, lang: str, key: str) -> Path | None:
+    folder = root / CONTENT_DIR / lang
+    return next((folder / name for name in (f"{key}.md", f"{key}/index.md") if (folder / name).is_file()), None)
+
+
+def parse_target(target: str) -> tuple[str, str]:
+    """``en/about``, ``en/about.md``, ``content/en/about.md`` or ``en\\about`` → ``("en", "about")``."""
+    cleaned = target.replace("\\", "/").strip().strip("/")
+    cleaned = cleaned.removeprefix("./").removeprefix(CONTENT_DIR + "/")
+    lang, _, key = cleaned.partition("/")
+    key = key.strip("/").removesuffix(".md").removesuffix("/index")
+    return lang, key or "index"
+
+
+def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
+    """Record in a translation's front matter the hash of its source as it is now; return the file's path."""
+    lang, key = parse_target(target)
     shown = f"{CONTENT_DIR}/{lang}/{key}.md"
-    if lang == default_lang:
+    example = "name it as <language>/<page>, for example en/about"
+    if lang not in config.codes:
+        raise SiteError(f"'{target}' does not start with a language of the site", "", 0, example)
+    if lang == config.default_lang:
         raise SiteError(
-            f"'{target}' is in the source language; only translations are marked",
-            shown,
-            0,
-            "name the translation, for example en/about",
+            f"'{target}' is in the source language; only translations are marked", shown, 0, "for example en/about"
         )
+    page = _find_page(root, lang, key)
     if page is None:
-        raise SiteError(f"no page '{target}'", shown, 0, "name it as <language>/<page>, for example en/about")
+        pages = [
+            f"{lang}/{p.relative_to(root / CONTENT_DIR / lang).with_suffix('').as_posix()}"
+            for p in (root / CONTENT_DIR / lang).rglob("*.md")
+        ]
+        hint = did_you_mean(f"{lang}/{key}", pages)
+        raise SiteError(f"there is no page '{target}'", shown, 0, hint if hint.startswith("did") else example)
+    source = _find_page(root, config.default_lang, key)
     if source is None:
         raise SiteError(
-            f"'{target}' has no {default_lang} source page",
+            f"'{target}' has no {config.default_lang} source page",
             shown,
             0,
-            f"create {CONTENT_DIR}/{default_lang}/{key}.md first",
+            f"create {CONTENT_DIR}/{config.default_lang}/{key}.md first",
         )
     digest = file_digest(read_text(source, source.relative_to(root).as_posix()))
     shown = page.relative_to(root).as_posix()
-    text = read_text(page, shown)
-    lines = text.split("\n")
-    if not lines or lines[0].strip() != FENCE:
+    newline = "\r\n" if b"\r\n" in page.read_bytes() else "\n"
+    lines = read_text(page, shown).split("\n")
+    if lines[0].strip() != FENCE:
         raise SiteError("the page has no front matter", shown, 1, "start the file with a line '---'")
     end = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), None)
     if end is None:
@@ -216,5 +285,5 @@ def mark_translated(root: Path, target: str, default_lang: str) -> str:
             break
     else:
         lines.insert(end, entry)
-    page.write_text("\n".join(lines), encoding="utf-8")
+    page.write_bytes(newline.join(lines).encode("utf-8"))
     return shown
