@@ -113,12 +113,25 @@ class _Reader:
         self.problems.error(message, self.shown, self.doc.line(*keys), hint)
 
     def note_empty(self, keys: Keys) -> None:
-        name = ".".join(str(k) for k in keys)
+        name = self.field_name(keys)
         self.empty.append(
             Problem(
                 self.shown, self.doc.line(*keys), f"'{name}' is empty", "fill it in when the fact is known", "warning"
             )
         )
+
+    def field_name(self, keys: Keys) -> str:
+        """A field's name for people: list items by their ``key`` when they have one (offices)."""
+        parts: list[str] = []
+        value = self.doc.value
+        for key in keys:
+            item = value[key] if isinstance(value, list) and isinstance(key, int) and key < len(value) else None
+            if isinstance(item, dict) and isinstance(item.get("key"), str):
+                parts.append(item["key"])
+            else:
+                parts.append(str(key))
+            value = value.get(key) if isinstance(value, dict) else item if item is not None else None
+        return ".".join(parts)
 
     def convert(self, value: Any, keys: Keys) -> Any:
         """Turn language mappings into ``Localized``, recursively; note empty fields."""

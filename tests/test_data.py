@@ -97,7 +97,7 @@ def test_empty_fields_are_noted_not_errors(make_site: MakeSite) -> None:
     data = load_data(load_config(root), problems)
     assert problems.problems == []
     assert sorted((p.path, p.line, p.message) for p in data.empty) == [
-        ("data/offices.yaml", 4, "'0.address.my' is empty"),
+        ("data/offices.yaml", 4, "'main.address.my' is empty"),
         ("data/organisation.yaml", 5, "'email' is empty"),
     ]
 
