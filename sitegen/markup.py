@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import posixpath
 import unicodedata
 from collections.abc import Callable
@@ -10,7 +11,7 @@ from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
 import markdown
-from markdown.extensions import Extension
+from markdown.extensions import Extension, toc
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
@@ -118,16 +119,47 @@ class _QuickInlineProcessor(InlineProcessor):
         return handle(data, patternIndex)
 
 
+class _HeadingIds(Treeprocessor):
+    """Give every heading an id from its text (``slugify``), unique within the page.
+
+    The toc extension does this too, but also builds a table of contents and scans every
+    element for a [TOC] marker; that cost a seventh of all Markdown time, for nothing used.
+    """
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.ids: list[str] = []
+
+    def run(self, root: Element) -> None:
+        self.ids = []
+        used = {str(element.get("id")) for element in root.iter() if element.get("id")}
+        counters: dict[str, int] = {}
+        for element in root.iter():
+            if element.tag not in _HEADINGS:
+                continue
+            if not element.get("id"):
+                # The heading's text exactly as toc reads it: inline HTML rendered, tags stripped.
+                name = html.unescape(toc.strip_tags(toc.render_inner_html(element, self.md)))
+                element.set("id", toc.unique(slugify(name), used, counters))
+            self.ids.append(str(element.get("id")))
+
+
+_HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+# Markdown that staff may use: tables, {: lang="en" } attributes on blocks, fenced code, and lists
+# that start at their own number. Footnotes, abbreviations, definition lists and Markdown inside
+# HTML ("extra") are left out: no page uses them, and they slowed every page down.
+EXTENSIONS = ("tables", "attr_list", "fenced_code", "sane_lists")
+
+
 class Converter:
     """One reusable Markdown instance; ``convert`` resets it for every page."""
 
     def __init__(self) -> None:
         self.context = LinkContext()
-        self.md = markdown.Markdown(
-            extensions=["extra", "sane_lists", "toc", _LinkExtension(self.context)],
-            extension_configs={"toc": {"slugify": slugify, "permalink": False}},
-            output_format="html",
-        )
+        self.md = markdown.Markdown(extensions=[*EXTENSIONS, _LinkExtension(self.context)], output_format="html")
+        self.headings = _HeadingIds(self.md)
+        # Where toc ran: after the inline patterns (20) and attr_list (8), before the link rewriter (5).
+        self.md.treeprocessors.register(self.headings, "sitegen_heading_ids", 5.5)
         # Same name and priority as the stock inline processor, which it replaces.
         self.md.treeprocessors.register(_QuickInlineProcessor(self.md), "inline", 20)
 
@@ -141,16 +173,6 @@ class Converter:
         self.context.links = []
         self.context.images = []
         html = self.md.convert(text)
-        ids = _toc_ids(getattr(self.md, "toc_tokens", []))
+        ids = list(self.headings.ids)
         context = LinkContext(source_dir, resolve, list(self.context.links), list(self.context.images))
         return html, context, ids
-
-
-def _toc_ids(tokens: list[dict[str, object]]) -> list[str]:
-    ids: list[str] = []
-    for token in tokens:
-        ids.append(str(token["id"]))
-        children = token.get("children")
-        if isinstance(children, list):
-            ids.extend(_toc_ids(children))
-    return ids

@@ -7,10 +7,19 @@ from pathlib import Path
 import markdown
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from markdown.extensions.toc import TocTreeprocessor
 from markdown.treeprocessors import InlineProcessor
 
 from sitegen import incremental, render
-from sitegen.markup import Converter, LinkContext, _LinkExtension, _QuickInlineProcessor, slugify
+from sitegen.markup import (
+    EXTENSIONS,
+    Converter,
+    LinkContext,
+    _HeadingIds,
+    _LinkExtension,
+    _QuickInlineProcessor,
+    slugify,
+)
 from sitegen.pipeline import build_site
 
 from .conftest import SITES, tree_digest
@@ -29,14 +38,14 @@ SAMPLES = (
     "- one\n- *two*\n\n1. three\n2. four",
     "```\n*not em*\n```",
     '<div markdown="1">*inside*</div>',
-    "[TOC]\n\n# One\n\n## Two",
+    "# One\n\n## Two *em* `code`\n\n## Two *em* `code`\n\n### two-em-code_1",
 )
 
 
 def stock_markdown(context: LinkContext) -> markdown.Markdown:
-    """Python-Markdown configured as ``Converter`` configures it, with the stock inline processor."""
+    """Python-Markdown with the stock inline processor, and toc giving the headings their ids."""
     return markdown.Markdown(
-        extensions=["extra", "sane_lists", "toc", _LinkExtension(context)],
+        extensions=[*EXTENSIONS, "toc", _LinkExtension(context)],
         extension_configs={"toc": {"slugify": slugify, "permalink": False}},
         output_format="html",
     )
@@ -50,9 +59,8 @@ def stock_html(text: str) -> str:
 def test_the_quick_inline_processor_takes_the_stock_ones_place() -> None:
     ours = list(Converter().md.treeprocessors)
     stock = list(stock_markdown(LinkContext()).treeprocessors)
-    assert [type(p) for p in ours] == [
-        _QuickInlineProcessor if type(p) is InlineProcessor else type(p) for p in stock
-    ], "same processors, in the same order"
+    replaced = {InlineProcessor: _QuickInlineProcessor, TocTreeprocessor: _HeadingIds}
+    assert [type(p) for p in ours] == [replaced.get(type(p), type(p)) for p in stock], "same processors, same order"
 
 
 def test_converter_output_equals_stock_markdown() -> None:
