@@ -13,11 +13,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import SiteConfig, load_config
-from .content import CONTENT_DIR, FENCE, file_digest
+from .content import CONTENT_DIR, file_digest, split_front_matter
 from .errors import BuildFailed, Level, Problem, SiteError, did_you_mean, merge_repeats
 from .i18n import catalogue_status
 from .pipeline import Loaded, link_problems, load_site, render_site
-from .source import read_text
+from .source import decode_text, read_text
 
 ALL = "*"  # findings that belong to no one language (data files, templates)
 
@@ -271,13 +271,12 @@ def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
         )
     digest = file_digest(read_text(source, source.relative_to(root).as_posix()))
     shown = page.relative_to(root).as_posix()
-    newline = "\r\n" if b"\r\n" in page.read_bytes() else "\n"
-    lines = read_text(page, shown).split("\n")
-    if lines[0].strip() != FENCE:
-        raise SiteError("the page has no front matter", shown, 1, "start the file with a line '---'")
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() == FENCE), None)
-    if end is None:
-        raise SiteError("the front matter is not closed", shown, 1, "add a line '---' after the last front-matter line")
+    data = page.read_bytes()
+    newline = "\r\n" if b"\r\n" in data else "\n"
+    text = decode_text(data, shown)
+    _, _, body_line = split_front_matter(text, shown)  # the same checks, and messages, as a build
+    lines = text.split("\n")
+    end = body_line - 2  # the index of the closing '---'
     entry = f"source_hash: {digest}"
     for i in range(1, end):
         if lines[i].startswith("source_hash:"):

@@ -136,6 +136,15 @@ def read_page(path: Path, root: Path, lang: str, key: str, problems: Collector) 
     shown = path.relative_to(root).as_posix()
     try:
         text = read_text(path, shown)
+    except SiteError as exc:
+        problems.catch(exc)
+        return None
+    return parse_page_text(text, shown, lang, key, problems)
+
+
+def parse_page_text(text: str, shown: str, lang: str, key: str, problems: Collector) -> PageSource | None:
+    """Split and check a page's text; report its mistakes to ``problems``."""
+    try:
         front, body, body_line = split_front_matter(text, shown)
         doc = load_yaml(front, shown, first_line=2)
     except SiteError as exc:

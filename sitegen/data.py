@@ -298,8 +298,7 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     """Load and validate every ``data/*.yaml``."""
     values: dict[str, Any] = {}
     empty: list[Problem] = []
-    folder = config.root / DATA_DIR
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+    for path in data_files(config.root):
         shown = f"{DATA_DIR}/{path.name}"
         try:
             doc = load_yaml(read_text(path, shown), shown)

@@ -25,11 +25,10 @@ RACY_NS = 2_000_000_000
 class FileIndex:
     """Content digests of input files; a file is read again only if its stat changed or is racy."""
 
-    def __init__(self, root: Path, previous: Manifest | None, scanned_ns: int) -> None:
+    def __init__(self, root: Path, previous: Manifest | None) -> None:
         self.root = root
         self.previous = previous.inputs if previous else {}
         self.trust_before = previous.scanned_ns - RACY_NS if previous else 0
-        self.scanned_ns = scanned_ns
         self.files: dict[str, InputFile] = {}
         self.reread = 0  # how many files had to be read to know their digest
 

@@ -17,8 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import Collector
-from .model import Site, page_url
+from .model import Site
 
 ASSETS_DIR = "assets"
 
@@ -116,34 +115,6 @@ def headers_file() -> str:
     )
 
 
-def check_unique(outputs: Iterable[tuple[str, str]], problems: Collector) -> None:
-    """Refuse two sources that would write one output file."""
-    seen: dict[str, str] = {}
-    for output, source in outputs:
-        if output in seen:
-            problems.error(f"this and {seen[output]} both write {output}", source, 0, "rename or remove one of them")
-        else:
-            seen[output] = source
-
-
-def write_site(out: Path, files: dict[str, bytes], assets: list[Asset]) -> None:
-    """Write every file into a temporary folder next to ``out``, then swap it in.
-
-    A failure before the swap leaves the previous output exactly as it was.
-    """
-    out = out.resolve()
-    staging = make_staging(out)
-    try:
-        for asset in assets:
-            copy_asset(staging, asset)
-        for relative, content in sorted(files.items()):
-            write_file(staging, relative, content)
-        swap_in(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
 def make_staging(out: Path) -> Path:
     """An empty folder beside ``out`` (so renames into ``out`` stay on one file system)."""
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +165,3 @@ def swap_in(staging: Path, out: Path) -> None:
     os.replace(out, old)
     os.replace(staging, out)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def home_urls(site: Site) -> dict[str, str]:
-    return {code: page_url(code, "index") for code in site.config.codes}

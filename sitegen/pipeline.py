@@ -40,7 +40,6 @@ from .model import Site, build_model, page_url
 from .output import (
     Asset,
     apply_changes,
-    check_unique,
     find_assets,
     headers_file,
     make_staging,
@@ -65,7 +64,6 @@ class Loaded:
     """
 
     config: SiteConfig
-    sources: tuple[PageSource, ...]
     data: SiteData
     translations: dict[str, gettext.NullTranslations]
     site: Site
@@ -135,7 +133,7 @@ def load_site(
     site = build_model(config, sources, problems)
     problems.raise_errors()
     assets = find_assets(root, digest)
-    return Loaded(config, tuple(sources), data, translations, site, tuple(assets), tuple(problems.problems))
+    return Loaded(config, data, translations, site, tuple(assets), tuple(problems.problems))
 
 
 def link_problems(loaded: Loaded, rendered: tuple[Rendered, ...]) -> list[Problem]:
@@ -242,7 +240,7 @@ def _build(
     engine = engine_fingerprint()
     with paused_gc():
         previous = load_manifest(cache_dir, engine, root, out) if incremental else None
-        index = FileIndex(root, previous, scanned_ns)
+        index = FileIndex(root, previous)
         scanner = PageScanner(index, previous, jobs)
         loaded = load_site(root, base_url, scanner.find, index.digest)
         site = loaded.site
@@ -300,8 +298,10 @@ def _build(
 
 
 def _check(site: Site, update: Update, problems: Collector, strict: bool) -> None:
-    """Duplicate outputs, and link problems over the whole site (cached pages included); raise on errors."""
-    check_unique(((output, record.source) for output, record in sorted(update.records.items())), problems)
+    """Link problems over the whole site (cached pages included); raise on errors.
+
+    Two pages with one URL are refused earlier, by ``build_model``.
+    """
     problems.problems.extend(update.link_problems(site))
     if strict:
         problems.problems = [p.as_error() for p in problems.problems]

@@ -34,7 +34,6 @@ class Rendered:
     output: str
     html: str
     source: str
-    lang: str
     links: tuple[Link, ...] = ()
     ids: tuple[str, ...] = ()
     images: tuple[str, ...] = ()
@@ -267,7 +266,6 @@ class Renderer:
             page.output,
             output,
             page.source.path,
-            lang,
             tuple(links.links),
             tuple(ids),
             tuple(links.images),
@@ -283,7 +281,7 @@ class Renderer:
         except jinja2.TemplateError as exc:
             raise self._template_error(exc, output) from None
         html = self._render(template, context, output)
-        return Rendered(output, html, output, self.config.default_lang, **self._made_from())
+        return Rendered(output, html, output, **self._made_from())
 
     def _render(self, template: jinja2.Template, context: dict[str, Any], shown: str) -> str:
         try:

@@ -32,7 +32,11 @@ class Yaml:
 
 def read_text(path: Path, shown: str) -> str:
     """Read a UTF-8 file, naming the line of the first byte that is not UTF-8."""
-    data = path.read_bytes()
+    return decode_text(path.read_bytes(), shown)
+
+
+def decode_text(data: bytes, shown: str) -> str:
+    """A file's bytes as text: strict UTF-8, without a byte-order mark, with \\n line ends."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -20,12 +20,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .cache import FoundLink, Stat, digest_bytes
-from .content import PageSource, file_digest, read_page, split_front_matter
+from .content import PageSource, file_digest, parse_page_text, split_front_matter
 from .data import SiteData
 from .errors import Collector, Problem, SiteError
 from .links import found_links
 from .model import Page, Site
-from .source import read_text
+from .source import decode_text, read_text
 
 if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothing to render never needs
     from .render import Rendered
@@ -94,9 +94,13 @@ Result = Made | Problem
 def parse_page(root: Path, file: PageFile) -> Parsed:
     """Read one page file and check its front matter."""
     problems = Collector()
-    path = root / file.path
-    digest = digest_bytes(path.read_bytes())
-    source = read_page(path, root, file.lang, file.key, problems)
+    data = (root / file.path).read_bytes()  # read once: the digest and the parse see the same bytes
+    digest = digest_bytes(data)
+    try:
+        source = parse_page_text(decode_text(data, file.path), file.path, file.lang, file.key, problems)
+    except SiteError as exc:
+        problems.catch(exc)
+        source = None
     if source is not None:
         source = dataclasses.replace(source, body="")
     return Parsed(file, digest, source, tuple(problems.problems))

@@ -386,7 +386,7 @@ def test_pools_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_page_scanner_finds_what_find_pages_finds(root: Path, tmp_path: Path) -> None:
     config = load_config(root)
     expected = [dataclasses.replace(source, body="") for source in find_pages(config, Collector())]
-    index = FileIndex(root, None, 0)
+    index = FileIndex(root, None)
     scanner = PageScanner(index, None, jobs=1)
     files = scanner.files(root, config.codes)
     assert files is not None
@@ -401,6 +401,6 @@ def test_a_file_changed_just_before_the_last_scan_is_read_again(tmp_path: Path) 
     changed_at = max(stat[1], stat[2])
     previous = cache.Manifest("engine", str(tmp_path), inputs={"page.md": cache.InputFile(stat, "old digest")})
     previous.scanned_ns = changed_at + inputs.RACY_NS // 2  # scanned soon after the change: racy
-    assert FileIndex(tmp_path, previous, 0).digest("page.md") == cache.digest_bytes(b"one")
+    assert FileIndex(tmp_path, previous).digest("page.md") == cache.digest_bytes(b"one")
     previous.scanned_ns = changed_at + inputs.RACY_NS * 2  # scanned long after: the stat is trusted
-    assert FileIndex(tmp_path, previous, 0).digest("page.md") == "old digest"
+    assert FileIndex(tmp_path, previous).digest("page.md") == "old digest"

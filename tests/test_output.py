@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
-
-from sitegen.errors import Collector
-from sitegen.output import check_unique, find_assets, hashed_name, write_site
+from sitegen.output import apply_changes, find_assets, hashed_name, make_staging, swap_in, write_file
 
 from .conftest import tree_digest
 
@@ -29,28 +26,29 @@ def test_assets_are_found_sorted_with_hashed_outputs(tmp_path: Path) -> None:
     assert assets[1].url == "/assets/" + hashed_name("style.css", b"a{}")
 
 
-def test_two_writers_of_one_path_are_refused() -> None:
-    problems = Collector()
-    check_unique([("th/index.html", "content/th/index.md"), ("th/index.html", "content/th/index/index.md")], problems)
-    assert [p.format() for p in problems.problems] == [
-        "content/th/index/index.md: error: this and content/th/index.md both write th/index.html (rename or remove one of them)"
-    ]
+def staged(out: Path, files: dict[str, bytes]) -> Path:
+    staging = make_staging(out)
+    for relative, content in files.items():
+        write_file(staging, relative, content)
+    return staging
 
 
-def test_write_replaces_the_whole_output(tmp_path: Path) -> None:
+def test_swap_replaces_the_whole_output(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    write_site(out, {"a.html": b"one", "old.html": b"old"}, [])
-    write_site(out, {"a.html": b"two"}, [])
+    swap_in(staged(out, {"a.html": b"one", "old.html": b"old"}), out)
+    swap_in(staged(out, {"a.html": b"two"}), out)
     assert tree_digest(out) == {"a.html": hashlib.sha256(b"two").hexdigest()}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"], "no staging folders left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"], "no staging or old folders left behind"
 
 
-def test_a_failed_write_leaves_the_previous_output(tmp_path: Path) -> None:
+def test_changes_move_in_file_by_file_and_removals_prune_empty_folders(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    write_site(out, {"a.html": b"one"}, [])
-    before = tree_digest(out)
-    with pytest.raises(FileExistsError):
-        # "a.html/b.html" cannot be written after "a.html" is a file: the write fails midway.
-        write_site(out, {"a.html": b"two", "a.html/b.html": b"x"}, [])
-    assert tree_digest(out) == before
+    swap_in(staged(out, {"a.html": b"one", "news/x/index.html": b"x", "keep.html": b"k"}), out)
+    staging = staged(out, {"a.html": b"two"})
+    apply_changes(staging, out, ["a.html"], ["news/x/index.html"])
+    assert tree_digest(out) == {
+        "a.html": hashlib.sha256(b"two").hexdigest(),
+        "keep.html": hashlib.sha256(b"k").hexdigest(),
+    }
+    assert not (out / "news").exists(), "folders emptied by a removal go too"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
