@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 from sitegen.checks import Report, check_site, parse_target
 from sitegen.cli import main
 
-from .conftest import MakeSite
+from .conftest import SITES, MakeSite
 
 BASE = "check-basic"  # tests/sites/check-basic: th (source), en (missing: skip), my (missing: fallback)
 
@@ -314,3 +315,24 @@ def test_one_wrong_name_does_not_stop_the_others(make_site: MakeSite, capsys: py
         "1 error; the other pages were marked",
     ]
     assert not [f for f in check_site(root).findings if f.kind == "stale"]
+
+
+def test_fixture_source_hashes_are_sha256_of_the_thai_text() -> None:
+    """The hashes in check-basic, worked out by hand: sha256 of the Thai file, first 12 hex digits.
+
+    en/index and my/index were marked from today's Thai home page; en/about from an older Thai
+    about page, which is what makes it the fixture's one stale translation.
+    """
+    content = SITES / "check-basic" / "content"
+
+    def recorded(translation: str) -> str:
+        lines = (content / translation).read_text(encoding="utf-8").splitlines()
+        return next(line.split(": ", 1)[1] for line in lines if line.startswith("source_hash:"))
+
+    def sha(source: str) -> str:
+        text = (content / source).read_bytes()
+        assert b"source_hash:" not in text
+        return hashlib.sha256(text).hexdigest()[:12]
+
+    assert recorded("en/index.md") == recorded("my/index.md") == sha("th/index.md")
+    assert recorded("en/about.md") != sha("th/about.md")

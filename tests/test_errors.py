@@ -170,10 +170,9 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "template block not closed": (
         {PAGE_HTML: '{% extends "base.html" %}\n{% block main %}\n{% if page.date %}\n<h1>x</h1>\n{% endblock %}\n'},
         [
-            "templates/page.html:5: error: template error: Encountered unknown tag 'endblock'. You probably made"
-            " a nesting mistake. Jinja is expecting this tag, but currently looking for 'elif' or 'else' or"
-            " 'endif'. The innermost block that needs to be closed is 'if'."
-            " (while rendering content/en/about.md and 3 more)"
+            # Jinja's own explanation sits between the two parts; only its file, line and our hint are ours.
+            "templates/page.html:5: error: template error: Encountered unknown tag 'endblock'."
+            " … (while rendering content/en/about.md and 3 more)"
         ],
     ),
     "undefined variable": (
@@ -332,6 +331,14 @@ def _build(root: Path, out: Path, *extra: str) -> int:
     return main(["build", "--root", str(root), "--out", str(out), *extra])
 
 
+def _matches(line: str, wanted: str) -> bool:
+    """Exact, except that " … " stands for text quoted from a library that is not ours to pin."""
+    if " … " not in wanted:
+        return line == wanted
+    start, end = wanted.split(" … ")
+    return line.startswith(start) and line.endswith(end)
+
+
 @pytest.mark.parametrize("mistake", list(MISTAKES))
 def test_mistake_gives_its_exact_message(
     make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], mistake: str
@@ -345,7 +352,11 @@ def test_mistake_gives_its_exact_message(
     assert _build(make_site(files, base=BASE, name="bad"), out) == 1
     captured = capsys.readouterr()
     count = len(expected)
-    assert captured.err.splitlines() == [*expected, f"{count} error{'s' if count != 1 else ''}; nothing was written"]
+    lines = captured.err.splitlines()
+    assert len(lines) == count + 1, captured.err
+    for line, wanted in zip(lines, expected, strict=False):
+        assert _matches(line, wanted), f"{line!r} is not {wanted!r}"
+    assert lines[-1] == f"{count} error{'s' if count != 1 else ''}; nothing was written"
     assert captured.out == ""
     assert tree_digest(out) == before
 

@@ -135,9 +135,13 @@ def page_file(draw: st.DrawFn) -> bytes:
     return text_.encode(encoding, errors="replace")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def site() -> Iterator[tuple[Path, Path]]:
-    """One copy of the small valid site for all examples (hypothesis does not mix with tmp_path)."""
+    """A fresh copy of the small valid site for each test, shared by that test's examples.
+
+    Per test, not per module: the bank test leaves a random data/bank.yaml behind, and the page
+    test must not run against it (every build would then fail on the bank file, proving nothing).
+    """
     with tempfile.TemporaryDirectory(prefix="sitegen-fuzz-") as folder:
         root = Path(folder) / "site"
         shutil.copytree(SITES / "err-base", root)

@@ -1,7 +1,7 @@
 """Golden output: the basic fixture site, built, must equal tests/golden/basic/ byte for byte.
 
 After an intended change to the output, regenerate it and read the diff before committing:
-    UPDATE_GOLDEN=1 pytest tests/test_golden.py && git diff tests/golden
+    UPDATE_GOLDEN=1 pytest tests/test_golden.py; git diff tests/golden
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+
+import pytest
 
 from sitegen.pipeline import build_site
 
@@ -23,6 +25,7 @@ def test_basic_site_matches_golden_output(tmp_path: Path) -> None:
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
         shutil.copytree(out, GOLDEN)
+        pytest.fail("golden output rewritten: read git diff tests/golden, then run the tests without UPDATE_GOLDEN")
     built = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     golden = sorted(p.relative_to(GOLDEN).as_posix() for p in GOLDEN.rglob("*") if p.is_file())
     assert built == golden

@@ -68,6 +68,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("site_page", pages, ids=[p.slug for p in pages])
     if "donate_page" in metafunc.fixturenames:
         pages = [p for p in find_pages(built_site_dir()) if p.url_path.rstrip("/").endswith("/donate")]
+        assert len(pages) >= 2, "no donate page in each language: the donate tests would not run"
         metafunc.parametrize("donate_page", pages, ids=[p.slug for p in pages])
     if "viewport" in metafunc.fixturenames:
         metafunc.parametrize("viewport", list(VIEWPORTS), ids=list(VIEWPORTS))

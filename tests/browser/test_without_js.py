@@ -40,7 +40,9 @@ def test_keyboard_reaches_every_menu_link_without_javascript(
 
 
 def test_menu_links_navigate_without_javascript(no_js_page: Page, origin: str, pages: list[SitePage]) -> None:
-    for home in _home_pages(pages):
+    homes = _home_pages(pages)
+    assert homes, "no language home pages found"
+    for home in homes:
         no_js_page.goto(origin + home.url_path, wait_until="load")
         hrefs = no_js_page.eval_on_selector_all(
             "header nav a[href]:not([hreflang]), nav a[href]:not([hreflang])",
