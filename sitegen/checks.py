@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from .config import SiteConfig, load_config
-from .content import CONTENT_DIR, file_digest, split_front_matter
+from .content import CONTENT_DIR, file_digest, page_key, split_front_matter
 from .errors import BuildFailed, Level, Problem, SiteError, did_you_mean, merge_repeats
 from .i18n import catalogue_status
 from .pipeline import Loaded, link_problems, load_site, render_site
@@ -238,8 +238,7 @@ def parse_target(target: str) -> tuple[str, str]:
     cleaned = target.replace("\\", "/").strip().strip("/")
     cleaned = cleaned.removeprefix("./").removeprefix(CONTENT_DIR + "/")
     lang, _, key = cleaned.partition("/")
-    key = key.strip("/").removesuffix(".md").removesuffix("/index")
-    return lang, key or "index"
+    return lang, page_key(key)
 
 
 def mark_translated(root: Path, target: str, config: SiteConfig) -> str:

@@ -55,6 +55,18 @@ _FIELDS: dict[str, tuple[type | tuple[type, ...], str]] = {
 }
 
 
+def page_key(relative: str) -> str:
+    """The key of a page file, from its path under ``content/<lang>/``: ``news/index.md`` → ``news``.
+
+    The one rule for it: the build, the incremental scanner, link targets and ``translated``
+    all name pages this way.
+    """
+    key = relative.strip("/").removesuffix(".md")
+    if key in ("", ".", "index"):
+        return "index"
+    return key.removesuffix("/index")
+
+
 def file_digest(text: str) -> str:
     """A short, stable hash of a page's text, ignoring its own ``source_hash`` line."""
     kept = "\n".join(line for line in text.split("\n") if not line.startswith("source_hash:"))
@@ -187,11 +199,10 @@ def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
             )
             continue
         for path in sorted(entry.rglob("*.md")):
-            relative = path.relative_to(entry).with_suffix("").as_posix()
+            relative = path.relative_to(entry).as_posix()
             if any(part.startswith(".") for part in relative.split("/")):
                 continue
-            key = relative[: -len("/index")] if relative.endswith("/index") else relative
-            page = read_page(path, config.root, entry.name, key, problems)
+            page = read_page(path, config.root, entry.name, page_key(relative), problems)
             if page is not None and not page.meta.draft:
                 pages.append(page)
     return pages

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .cache import InputFile, Manifest, Stat, digest_bytes, file_stat
 from .config import SiteConfig
-from .content import CONTENT_DIR, PageSource, find_pages
+from .content import CONTENT_DIR, PageSource, find_pages, page_key
 from .errors import Collector
 from .workers import PageFile, parse_pages
 
@@ -116,8 +116,7 @@ class PageScanner:
             for relative, st in walk_files(Path(entry.path)):
                 if not relative.endswith(".md") or relative.startswith(".") or "/." in relative:
                     continue  # hidden files and folders are not pages
-                key = relative[: -len(".md")]
-                key = key.removesuffix("/index")
+                key = page_key(relative)
                 path = f"{CONTENT_DIR}/{entry.name}/{relative}"
                 pages.append((relative.split("/"), PageFile(path, entry.name, key, file_stat(st))))
             pages.sort(key=lambda item: item[0])  # as pathlib sorts paths: part by part

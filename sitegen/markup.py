@@ -15,6 +15,8 @@ from markdown.extensions import Extension, toc
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
+from .content import page_key
+
 
 def slugify(value: str, separator: str = "-") -> str:
     """A heading id: letters, combining marks and digits of any script kept, NFC, no NFKC."""
@@ -50,11 +52,7 @@ class LinkContext:
 
 def target_key(href_path: str, source_dir: str) -> str:
     """The page key a relative ``.md`` path points to, from a page in folder ``source_dir``."""
-    joined = posixpath.normpath(posixpath.join(source_dir, unquote(href_path))).lstrip("/")
-    joined = joined.removesuffix(".md")
-    if joined in ("index", "."):
-        return "index"
-    return joined.removesuffix("/index")
+    return page_key(posixpath.normpath(posixpath.join(source_dir, unquote(href_path))))
 
 
 class _LinkRewriter(Treeprocessor):
