@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 import posixpath
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -88,30 +90,70 @@ class _LinkExtension(Extension):
         md.treeprocessors.register(_LinkRewriter(md, self.context), "sitegen_links", 5)
 
 
+# What each of Python-Markdown's inline patterns cannot match without: a text holding none of a
+# pattern's needles is one it leaves alone. Keyed by the regular expression itself, as written in
+# Python-Markdown 3.11, so that a pattern another release changes (or an extension's pattern) is
+# not trusted to a needle but searched for with its own expression, as before.
+_STOCK_NEEDLES: dict[str, tuple[str, ...]] = {
+    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("\\", "`"),  # backtick
+    r"\\(.)": ("\\",),  # escape
+    r"(?<!\!)\[": ("[",),  # reference, link, short_reference
+    r"\!\[": ("![",),  # image_link, image_reference, short_image_ref
+    r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>": ("<",),  # autolink
+    r"<([^<> !]+@[^@<> ]+)>": ("<",),  # automail
+    r"  \n": ("  \n",),  # linebreak
+    r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)": ("&",),  # entity
+    r"\*|_": ("*", "_"),  # em_strong
+    # html: every tag, comment, processing instruction and CDATA section starts with "<"
+    r"""(<(\/?+[a-zA-Z][^\s"'<>@]*+(?:\s+[^\s"'=<>]++(?:\s*+=\s*+(?:"[^"]*+"|'[^']*+'|[^\s"'=<>]++))?+)*+"""
+    r"""\s*+/?|!--(?:(?!<!--|-->).)*--|[?](?:(?!<[?]|[?]>).)*[?]|!\[CDATA\[(?:(?!<!\[CDATA\[|\]\]>).)*\]\])>)""": (
+        "<",
+    ),
+}
+
+
 class _QuickInlineProcessor(InlineProcessor):
-    """Python-Markdown's inline processor with the same output, a fifth faster on a page of prose.
+    """Python-Markdown's inline processor with the same output, faster on a page of prose.
 
     Profiling showed two costs in the stock one. It fetches every pattern from its registry by
     index, each time checking the registry's order and looking the pattern up by name; here the
     patterns are a plain list, in the same order, taken once the extensions have registered
     theirs. And it runs each pattern's whole machinery over every piece of text, though in prose
     most text matches no pattern at all; such text is returned as it is here, which is exactly
-    what the stock loop returns when no pattern's regular expression finds anything.
+    what the stock loop returns when no pattern's regular expression finds anything. Whether any
+    can is asked with one search for the patterns' needles (``_STOCK_NEEDLES``), not one search
+    per pattern.
     """
 
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
         self.patterns = list(md.inlinePatterns)
         self.inlinePatterns = self.patterns  # type: ignore[assignment]  # a list indexes like the registry
-        expressions = [pattern.getCompiledRegExp() for pattern in self.patterns]
-        # For each starting pattern, the expressions of it and the patterns after it, each once
-        # (three link patterns, for one, share one expression).
-        self.expressions = [list(dict.fromkeys(expressions[start:])) for start in range(len(expressions) + 1)]
+        # For each starting pattern, a test of whether it or a pattern after it could match.
+        self.could_match = [self._tester(self.patterns[start:]) for start in range(len(self.patterns) + 1)]
+
+    @staticmethod
+    def _tester(patterns: list[Any]) -> Callable[[str], bool]:
+        needles: set[str] = set()
+        others: dict[re.Pattern[str], None] = {}  # each expression once, in order
+        for pattern in patterns:
+            expression = pattern.getCompiledRegExp()
+            found = _STOCK_NEEDLES.get(expression.pattern)
+            if found is None:
+                others[expression] = None
+            else:
+                needles.update(found)
+        search = re.compile("|".join(re.escape(n) for n in sorted(needles))).search if needles else None
+
+        def could_match(data: str) -> bool:
+            return (search is not None and search(data) is not None) or any(rx.search(data) for rx in others)
+
+        return could_match
 
     # The stock method's private (name-mangled) name: should a new Python-Markdown rename it,
     # this is simply never called, and the output stays the same.
     def _InlineProcessor__handleInline(self, data: str, patternIndex: int = 0) -> str:  # noqa: N802, N803
-        if isinstance(data, AtomicString) or not any(rx.search(data) for rx in self.expressions[patternIndex]):
+        if isinstance(data, AtomicString) or not self.could_match[patternIndex](data):
             return data  # what the stock method returns when no pattern matches
         handle: Callable[[str, int], str] = getattr(super(), "_InlineProcessor__handleInline")  # noqa: B009
         return handle(data, patternIndex)
@@ -136,13 +178,60 @@ class _HeadingIds(Treeprocessor):
             if element.tag not in _HEADINGS:
                 continue
             if not element.get("id"):
-                # The heading's text exactly as toc reads it: inline HTML rendered, tags stripped.
-                name = html.unescape(toc.strip_tags(toc.render_inner_html(element, self.md)))
-                element.set("id", toc.unique(slugify(name), used, counters))
+                element.set("id", toc.unique(slugify(self._name(element)), used, counters))
             self.ids.append(str(element.get("id")))
+
+    def _name(self, element: Element) -> str:
+        """The heading's text exactly as toc reads it: inline HTML rendered, tags stripped."""
+        text = element.text or ""
+        if len(element) == 0 and not _MARKED.search(text):
+            # Plain text: rendering, unescaping and stripping tags would only collapse its spaces.
+            return " ".join(text.split())
+        return html.unescape(toc.strip_tags(toc.render_inner_html(element, self.md)))
 
 
 _HEADINGS = frozenset(("h1", "h2", "h3", "h4", "h5", "h6"))
+_MARKED = re.compile("[&<>\x02\x03]")  # what serialising, Markdown's placeholders or unescaping would change
+
+
+class _Markdown(markdown.Markdown):
+    """Python-Markdown, remembering which tags are block-level.
+
+    The stock test lowercases and strips the tag and searches a list of fifty names, about two
+    hundred times a page; a page has a dozen distinct tags. The list is complete once the
+    extensions are loaded, before the first page.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._block_level: dict[str, bool] = {}
+
+    def is_block_level(self, tag: Any) -> bool:
+        if not isinstance(tag, str):
+            return False  # as the stock test says of ElementTree's comment and processing-instruction tags
+        known = self._block_level.get(tag)
+        if known is None:
+            known = self._block_level[tag] = super().is_block_level(tag)
+        return known
+
+
+class _OnlyWith(Treeprocessor):
+    """Run ``processor`` only on pages whose text holds ``needle``; on others it would change nothing.
+
+    For attr_list, whose every expression starts with "{": most pages have none.
+    """
+
+    def __init__(self, md: markdown.Markdown, processor: Treeprocessor, needle: str) -> None:
+        super().__init__(md)
+        self.processor = processor
+        self.needle = needle
+        self.active = True
+
+    def run(self, root: Element) -> None:
+        if self.active:
+            self.processor.run(root)
+
+
 # Markdown that staff may use: tables, {: lang="en" } attributes on blocks, fenced code, and lists
 # that start at their own number. Footnotes, abbreviations, definition lists and Markdown inside
 # HTML ("extra") are left out: no page uses them, and they slowed every page down.
@@ -154,7 +243,9 @@ class Converter:
 
     def __init__(self) -> None:
         self.context = LinkContext()
-        self.md = markdown.Markdown(extensions=[*EXTENSIONS, _LinkExtension(self.context)], output_format="html")
+        self.md = _Markdown(extensions=[*EXTENSIONS, _LinkExtension(self.context)], output_format="html")
+        self.attr_list = _OnlyWith(self.md, self.md.treeprocessors["attr_list"], "{")
+        self.md.treeprocessors.register(self.attr_list, "attr_list", 8)  # its own name and place
         self.headings = _HeadingIds(self.md)
         # Where toc ran: after the inline patterns (20) and attr_list (8), before the link rewriter (5).
         self.md.treeprocessors.register(self.headings, "sitegen_heading_ids", 5.5)
@@ -170,6 +261,7 @@ class Converter:
         self.context.resolve = resolve
         self.context.links = []
         self.context.images = []
+        self.attr_list.active = self.attr_list.needle in text
         html = self.md.convert(text)
         ids = list(self.headings.ids)
         context = LinkContext(source_dir, resolve, list(self.context.links), list(self.context.images))
