@@ -7,8 +7,9 @@ A deterministic bilingual corpus (Thai and English, about 1,000 words a page, wi
 headings, lists, tables and internal links) is generated into a temporary folder, beside a copy of
 the LPN site's templates, data, catalogues, assets, ``site.yaml`` and pages (so the menus name
 existing pages). Every build runs as a subprocess of this script, as a user would run it, so the
-times include the interpreter's start and the peak memory includes the worker processes
-(``RUSAGE_CHILDREN``: the largest single process, not a sum). The floor is the least any
+times include the interpreter's start and the peak memory includes the worker processes: the
+largest single process (``RUSAGE_CHILDREN``), and all of them together (their PSS summed, sampled
+ten times a second, so a page that forked workers share counts once). The floor is the least any
 Python-Markdown generator can do: read each file, ``markdown.markdown``, wrap it in a string
 template, write it; cold builds and floor runs take turns. "One page" appends a line to one
 English page; "one template" changes what ``page.html`` adds after the content (every generated
@@ -27,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -182,17 +184,62 @@ def timed(command: Sequence[str]) -> float:
     return time.perf_counter() - start
 
 
-def timed_with_rss(command: Sequence[str]) -> tuple[float, float]:
-    """Wall seconds and the peak RSS in MB of the largest process of one command (workers included)."""
+def timed_with_rss(command: Sequence[str]) -> tuple[float, float, float]:
+    """Wall seconds of one command; the peak RSS in MB of its largest process, and the peak of
+    all its processes together (PSS: a page that forked workers share counts once)."""
     result = subprocess.run([sys.executable, __file__, "--rss", *command], check=True, capture_output=True, text=True)
-    seconds, megabytes = result.stdout.split()
-    return float(seconds), float(megabytes)
+    seconds, largest, together = result.stdout.split()
+    return float(seconds), float(largest), float(together)
+
+
+def tree_pss(pid: int) -> int | None:
+    """The proportional set size in kB of a process and all its descendants, or None without /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(entry.path, "stat").read_text()
+            except OSError:  # it has just ended
+                continue
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    if not Path("/proc/self/smaps_rollup").exists():
+        return None
+    total, found, stack = 0, False, [pid]
+    while stack:
+        current = stack.pop()
+        stack.extend(children.get(current, ()))
+        try:
+            rollup = Path(f"/proc/{current}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        for line in rollup.splitlines():
+            if line.startswith("Pss:"):
+                total, found = total + int(line.split()[1]), True
+                break
+    return total if found else None
 
 
 def run_for_rss(command: Sequence[str]) -> None:
-    """Run a command and print its wall time and the peak RSS of its largest process (``--rss``)."""
-    seconds = timed(command)
-    print(f"{seconds} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}")
+    """Run a command; print its wall time, the peak RSS of its largest process and the peak PSS of
+    all its processes, sampled ten times a second by a thread (``--rss``)."""
+    samples: list[int] = []  # kB
+    os.sync()
+    start = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def sample() -> None:
+        while process.poll() is None and (pss := tree_pss(process.pid)) is not None:
+            samples.append(pss)
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    if process.wait() != 0:
+        raise subprocess.CalledProcessError(process.returncode, command)
+    seconds = time.perf_counter() - start
+    sampler.join()
+    together = max(samples) / 1024 if samples else float("nan")  # nan: no /proc here
+    print(f"{seconds} {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024} {together}")
 
 
 def build_command(root: Path, out: Path, jobs: int) -> list[str]:
@@ -235,18 +282,20 @@ def measure(pages: int, runs: int, jobs: int, keep: Path | None, where: Path) ->
 
         # Cold builds and the floor take turns, so that a busy machine slows both alike.
         floor_out = Path(tmp) / "floor"
-        times: dict[str, list[float]] = {"cold": [], "floor1": [], "floor2": [], "rss": []}
+        times: dict[str, list[float]] = {"cold": [], "floor1": [], "floor2": [], "rss": [], "pss": []}
         for _ in range(runs):
             fresh(out)
-            seconds, megabytes = timed_with_rss(build_command(root, out, jobs))
+            seconds, largest, together = timed_with_rss(build_command(root, out, jobs))
             times["cold"].append(seconds)
-            times["rss"].append(megabytes)
+            times["rss"].append(largest)
+            times["pss"].append(together)
             for procs in (1, 2):
                 shutil.rmtree(floor_out, ignore_errors=True)
                 command = [sys.executable, __file__, "--floor", str(root), str(floor_out), str(procs)]
                 times[f"floor{procs}"].append(timed(command))
         results.update({name: statistics.median(values) for name, values in times.items()})
         results["rss"] = max(times["rss"])
+        results["pss"] = max(times["pss"])
 
         # One untimed rebuild first: the corpus was written just before the cold builds, so to the
         # first rebuild every file is "racy" (changed too close to the last scan to trust its stat)
@@ -279,6 +328,7 @@ def print_table(rows: list[dict[str, float]], jobs: int, runs: int, where: Path)
         "one page s",
         "one template s",
         "peak RSS MB (largest process)",
+        "peak MB (all processes, PSS)",
         "pages/s (cold)",
         "floor 1 proc s",
         "floor 2 procs s",
@@ -294,6 +344,7 @@ def print_table(rows: list[dict[str, float]], jobs: int, runs: int, where: Path)
                 f"{r['one_page']:.2f}",
                 f"{r['template']:.2f}",
                 f"{r['rss']:.0f}",
+                f"{r['pss']:.0f}",
                 f"{r['pages'] / r['cold']:.0f}",
                 f"{r['floor1']:.2f}",
                 f"{r['floor2']:.2f}",
