@@ -26,7 +26,7 @@ import pickle
 import sys
 import tempfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,7 @@ from .errors import Problem
 MAGIC = b"sitegen-cache 2\n"
 CACHE_DIR = ".sitegen-cache"
 COMPILED_DIR = "templates"  # in the cache folder: Jinja's compiled templates
+LOCK = "lock"  # in the cache folder: held by the build writing to its output
 _LIBRARIES = ("markdown", "jinja2", "markupsafe", "babel", "yaml", "phonenumbers")
 _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an output
 
@@ -296,3 +297,31 @@ def paused_gc() -> Iterator[None]:
         gc.freeze()
         if enabled:
             gc.enable()
+
+
+@contextmanager
+def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
+    """One build at a time per output folder: a second build into it waits for the first.
+
+    An advisory lock (``flock``) on a file in the cache folder. The system releases it when the
+    process ends, however it ends, so a build that crashed never leaves it held. ``waiting`` is
+    called once if another build holds it. Where there is no ``fcntl`` (Windows), builds are
+    not kept apart.
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover (not on POSIX)
+        yield
+        return
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    with open(cache_dir / LOCK, "ab") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting is not None:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

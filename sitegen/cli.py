@@ -77,6 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the file system, not the site: a full disk, no permission, a file for a folder
+        where = exc.filename if isinstance(exc.filename, str) else ""
+        hint = "check the path, its permissions and the free disk space, then build again"
+        print(Problem(where, 0, exc.strerror or str(exc), hint).format(), file=sys.stderr)
+        return 1
 
 
 def _translated(root: Path, targets: Sequence[str]) -> int:
@@ -110,7 +115,11 @@ def _run(args: argparse.Namespace) -> int:
         from .pipeline import build_site
 
         out = args.out if args.out is not None else root / "site"
-        built = build_site(root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs)
+
+        def waiting() -> None:
+            print(f"another build is writing to {out}; waiting for it to finish", file=sys.stderr)
+
+        built = build_site(root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs, waiting=waiting)
         print_problems([p for p in built.problems if p.level != "notice"])
         pages = sum(1 for name in built.files if name.endswith(".html"))
         print(f"built {pages} pages into {out}", file=sys.stderr)

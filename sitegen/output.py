@@ -3,8 +3,11 @@
 A full build writes everything into a temporary folder beside the output, then swaps it in
 with renames. An incremental build writes the files that changed into such a folder, and only
 once every page has rendered and passed the checks, moves each one into place with
-``os.replace`` and removes the files whose source is gone. Either way a failed build leaves the
-previous output as it was, and no reader ever sees a half-written file.
+``os.replace`` (new assets first, so that no page names an asset not there yet) and then removes
+the files whose source is gone. Either way a build that fails leaves the previous output as it
+was, and no reader ever sees a half-written file. Should the moves themselves be cut short (a
+full disk, a power cut), the next build finishes the job: the cache still describes the old
+files, so it renders again every output that is not as the cache says, and removes the others.
 """
 
 from __future__ import annotations
@@ -121,6 +124,19 @@ def make_staging(out: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
 
 
+def remove_leftovers(out: Path) -> None:
+    """Remove the temporary folders of builds into ``out`` that were killed before they could.
+
+    Call it only while holding the build lock: the folders of a running build look the same.
+    """
+    if not out.parent.is_dir():
+        return
+    prefixes = (f".{out.name}.new-", f".{out.name}.old-")
+    for path in out.parent.iterdir():
+        if path.name.startswith(prefixes) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def write_file(folder: Path, relative: str, content: bytes) -> None:
     target = folder / relative
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -136,11 +152,11 @@ def copy_asset(folder: Path, asset: Asset) -> None:
 def apply_changes(staging: Path, out: Path, written: Iterable[str], removed: Iterable[str]) -> None:
     """Move each file written into ``staging`` to its place in ``out``, delete ``removed``, drop ``staging``.
 
-    Each move is an atomic ``os.replace``. Folders left empty by a removal are removed too, so
-    the output has exactly the files and folders a full build would make.
+    Each move is an atomic ``os.replace``, assets first. Folders left empty by a removal are
+    removed too, so the output has exactly the files and folders a full build would make.
     """
     try:
-        for relative in written:
+        for relative in sorted(written, key=lambda name: not name.startswith(f"{ASSETS_DIR}/")):
             target = out / relative
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staging / relative, target)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from .cache import (
     COMPILED_DIR,
     Manifest,
+    build_lock,
     default_cache_dir,
     engine_fingerprint,
     folder_id,
@@ -43,6 +44,7 @@ from .output import (
     find_assets,
     headers_file,
     make_staging,
+    remove_leftovers,
     robots,
     sitemap,
     swap_in,
@@ -210,18 +212,24 @@ def build_site(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     incremental: bool = True,
+    waiting: Callable[[], None] | None = None,
 ) -> Built:
     """Build the site in ``root`` into ``out``; on any error raise ``BuildFailed`` and change nothing.
 
     Only outputs whose inputs changed since the last build into ``out`` are rendered, and only
     files whose bytes changed are written. ``jobs`` is the number of processes (default: the
     cores); ``cache_dir`` defaults to ``.sitegen-cache/<name of out>`` beside ``out``;
-    ``incremental=False`` ignores the cache and rebuilds everything.
+    ``incremental=False`` ignores the cache and rebuilds everything. A build into an output that
+    another build is writing waits for it, calling ``waiting`` first.
     """
-    try:
-        return _build(root, out, base_url, strict, jobs, cache_dir, incremental)
-    finally:
-        gc.unfreeze()  # what paused_gc froze is the collector's again
+    out = out.resolve()
+    cache_dir = cache_dir or default_cache_dir(out)
+    with build_lock(cache_dir, waiting):
+        remove_leftovers(out)
+        try:
+            return _build(root, out, base_url, strict, jobs, cache_dir, incremental)
+        finally:
+            gc.unfreeze()  # what paused_gc froze is the collector's again
 
 
 def _build(
@@ -230,13 +238,11 @@ def _build(
     base_url: str | None,
     strict: bool,
     jobs: int | None,
-    cache_dir: Path | None,
+    cache_dir: Path,
     incremental: bool,
 ) -> Built:
     scanned_ns = time.time_ns()
-    out = out.resolve()
     jobs = max(1, jobs or default_jobs())
-    cache_dir = cache_dir or default_cache_dir(out)
     engine = engine_fingerprint()
     with paused_gc():
         previous = load_manifest(cache_dir, engine, root, out) if incremental else None

@@ -36,3 +36,15 @@ def test_missing_site_yaml_is_explained(tmp_path: Path, capsys: pytest.CaptureFi
     assert capsys.readouterr().err.startswith(
         f"site.yaml: error: no site.yaml in {tmp_path} (run the command from the site's folder, or pass --root)"
     )
+
+
+def test_an_output_that_cannot_be_written_gets_one_line(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    assert main(["build", "--root", str(root), "--out", str(tmp_path / "a-file" / "site")]) == 1
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'a-file' / '.sitegen-cache' / 'site'}: error: Not a directory"
+        " (check the path, its permissions and the free disk space, then build again)\n"
+    )

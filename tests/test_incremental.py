@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -363,6 +365,80 @@ def test_a_failed_incremental_build_changes_nothing(tmp_path: Path) -> None:
     clock.write(root, "templates/other.html", SITE["templates/other.html"])
     build_site(root, out, jobs=1)
     assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+
+
+def interrupted_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int = 3) -> tuple[Path, Path, list[str]]:
+    """A site built once, then edited, then rebuilt with a disk that fills up after ``cut`` moves."""
+    clock = Clock()
+    root = write_site(tmp_path / "src", SITE, clock)
+    out = tmp_path / "site"
+    build_site(root, out, jobs=1)
+    clock.write(root, "assets/style.css", "body { color: #000; }\n")  # a new asset name on every page
+    # and on the 404 page, whose name sorts before "assets/"
+    clock.write(root, "templates/404.html", '<link rel="stylesheet" href="{{ asset(\'style.css\') }}">')
+    clock.write(root, "content/th/news/a.md", None)
+    moved: list[str] = []
+    real_replace = os.replace
+
+    def replace(source: str | Path, target: str | Path) -> None:
+        if not Path(target).is_relative_to(out):  # the cache's own files
+            return real_replace(source, target)
+        if len(moved) == cut:
+            raise OSError(28, "No space left on device", str(target))
+        real_replace(source, target)
+        moved.append(Path(target).relative_to(out).as_posix())
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError, match="No space left"):
+        build_site(root, out, jobs=1)
+    monkeypatch.setattr(os, "replace", real_replace)
+    return root, out, moved
+
+
+def test_an_update_cut_short_is_finished_by_the_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root, out, moved = interrupted_update(tmp_path, monkeypatch)
+    assert moved[0].startswith("assets/style.") and len(moved) == 3, "the new stylesheet moved first"
+    assert (out / "th/news/a/index.html").is_file(), "cut short before the removals"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"], "no staging left"
+    build_site(root, out, jobs=1)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+
+
+@pytest.mark.parametrize("cut", [0, 1, 2, 5])
+def test_while_an_update_moves_files_every_page_finds_its_stylesheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int
+) -> None:
+    _, out, moved = interrupted_update(tmp_path, monkeypatch, cut)
+    assert len(moved) == cut
+    pages = sorted(out.rglob("*.html"))
+    assert {out / "404.html", out / "th/index.html", out / "en/index.html"} <= set(pages)
+    for page in pages:
+        for href in re.findall(r'href="(/assets/[^"]+)"', page.read_text(encoding="utf-8")):
+            assert (out / href.lstrip("/")).is_file(), (page, href)
+
+
+def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src", SITE)
+    out = tmp_path / "site"
+    for name in (".site.new-x1y2", ".site.old-x1y2"):  # as make_staging and swap_in name them
+        (tmp_path / name / "th").mkdir(parents=True)
+    (tmp_path / ".other.new-x1y2").mkdir()  # another output's: not this build's to remove
+    build_site(root, out, jobs=1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.new-x1y2", ".sitegen-cache", "site", "src"]
+
+
+def test_a_second_build_into_the_same_output_waits_for_the_first(tmp_path: Path) -> None:
+    root = write_site(tmp_path / "src", SITE)
+    out = tmp_path / "site"
+    waited = threading.Event()
+    results: list[Built] = []
+    with cache.build_lock(default_cache_dir(out.resolve())):  # a first build, holding the output
+        second = threading.Thread(target=lambda: results.append(build_site(root, out, jobs=1, waiting=waited.set)))
+        second.start()
+        assert waited.wait(timeout=30), "the second build said it was waiting"
+        assert second.is_alive() and not out.exists(), "and it writes nothing while it waits"
+    second.join(timeout=60)
+    assert len(results) == 1 and results[0].full and (out / "th/index.html").is_file()
 
 
 def test_pools_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
