@@ -59,7 +59,7 @@ WORDS = st.sampled_from(["word", "คำ", "แรงงาน", " ", "a1", "é"
 def stock_markdown(context: LinkContext) -> markdown.Markdown:
     """Python-Markdown with the stock inline processor, and toc giving the headings their ids."""
     return markdown.Markdown(
-        extensions=[*EXTENSIONS, "toc", _LinkExtension(context)],
+        extensions=[*(extension() for extension in EXTENSIONS), "toc", _LinkExtension(context)],
         extension_configs={"toc": {"slugify": slugify, "permalink": False}},
         output_format="html",
     )
