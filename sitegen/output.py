@@ -60,8 +60,8 @@ def find_assets(root: Path, digest: Callable[[str], str] | None = None) -> list[
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         name = path.relative_to(folder).as_posix()
-        sha256 = digest(f"{ASSETS_DIR}/{name}") if digest else hashlib.sha256(path.read_bytes()).hexdigest()
-        assets.append(Asset(path, name, f"{ASSETS_DIR}/{_hashed(name, sha256)}"))
+        hashed = _hashed(name, digest(f"{ASSETS_DIR}/{name}")) if digest else hashed_name(name, path.read_bytes())
+        assets.append(Asset(path, name, f"{ASSETS_DIR}/{hashed}"))
     return assets
 
 
