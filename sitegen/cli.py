@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .errors import BuildFailed, Problem, SiteError
+from .errors import BuildFailed, Problem, SiteError, file_system_problem
 
 COMMANDS = ("build", "serve", "check", "translated")
 
@@ -77,10 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:  # the file system, not the site: a full disk, no permission, a file for a folder
-        where = exc.filename if isinstance(exc.filename, str) else ""
-        hint = "check the path, its permissions and the free disk space, then build again"
-        print(Problem(where, 0, exc.strerror or str(exc), hint).format(), file=sys.stderr)
+    except OSError as exc:  # the file system, not the site
+        print(file_system_problem(exc).format(), file=sys.stderr)
         return 1
 
 

@@ -57,6 +57,13 @@ class BuildFailed(Exception):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
+def file_system_problem(exc: OSError) -> Problem:
+    """A file-system failure while building (a full disk, no permission, a file where a folder should be)."""
+    path = exc.filename if isinstance(exc.filename, str) else ""
+    hint = "check the path, its permissions and the free disk space, then build again"
+    return Problem(path, 0, exc.strerror or str(exc), hint)
+
+
 def merge_repeats(problems: Iterable[Problem]) -> tuple[Problem, ...]:
     """One line per mistake: a template error hit by every page is reported once, with a count."""
     groups: dict[tuple[str, int, str, str], list[Problem]] = {}

@@ -32,7 +32,7 @@ from livereload.watcher import Watcher
 from tornado import ioloop, web
 
 from .config import CONFIG_FILE, load_config
-from .errors import BuildFailed, Problem, SiteError
+from .errors import BuildFailed, Problem, SiteError, file_system_problem
 from .pipeline import Built, build_site
 
 WATCHED = ("content", "data", "templates", "locales", "assets", CONFIG_FILE)
@@ -96,6 +96,8 @@ class Preview:
             self.problems = exc.problems or (Problem(message="the build failed"),)
         except SiteError as exc:
             self.problems = (exc.problem,)
+        except OSError as exc:  # the file system, not the site: say which file, no traceback
+            self.problems = (file_system_problem(exc),)
         except Exception as exc:  # a bug in the engine, not in the site: report it and keep serving
             traceback.print_exc()
             self.problems = (

@@ -20,7 +20,7 @@ import pytest
 from tornado.websocket import websocket_connect
 
 from sitegen.errors import Problem
-from sitegen.pipeline import build_site
+from sitegen.pipeline import Built, build_site
 from sitegen.serve import Preview, changed_files, error_page, page_lang, resolve_request, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
@@ -328,3 +328,18 @@ def test_failed_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None:
     ]
     assert page.read_bytes() == good
     assert lines[-1].startswith("1 error;")
+
+
+def test_a_file_system_failure_is_shown_as_a_problem_not_an_internal_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def full_disk(root: Path, out: Path, cache: Path) -> Built:
+        raise OSError(28, "No space left on device", str(out / "th" / "index.html"))
+
+    preview = Preview(copy_site(tmp_path), tmp_path / "work", build=full_disk, log=lambda text: None)
+    assert not preview.rebuild()
+    assert [p.format() for p in preview.problems] == [
+        f"{preview.out / 'th' / 'index.html'}: error: No space left on device"
+        " (check the path, its permissions and the free disk space, then build again)"
+    ]
+    assert "Traceback" not in capsys.readouterr().err
