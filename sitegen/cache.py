@@ -18,6 +18,7 @@ after a build has succeeded, each file through a temporary file and ``os.replace
 from __future__ import annotations
 
 import dataclasses
+import errno
 import gc
 import hashlib
 import importlib.util
@@ -303,10 +304,11 @@ def paused_gc() -> Iterator[None]:
 def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """One build at a time per output folder: a second build into it waits for the first.
 
-    An advisory lock (``flock``) on a file in the cache folder. The system releases it when the
-    process ends, however it ends, so a build that crashed never leaves it held. ``waiting`` is
-    called once if another build holds it. Where there is no ``fcntl`` (Windows), builds are
-    not kept apart.
+    An advisory lock (``flock``) on a file in ``cache_dir``, which callers take from the output
+    folder (``default_cache_dir``), wherever the build keeps its cache. The system releases it
+    when the process ends, however it ends, so a build that crashed never leaves it held.
+    ``waiting`` is called once if another build holds it. Where there is no ``fcntl`` (Windows),
+    or the file system has no locks, builds are not kept apart.
     """
     try:
         import fcntl
@@ -321,7 +323,15 @@ def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> It
             if waiting is not None:
                 waiting()
             fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError as exc:
+            if exc.errno not in _NO_LOCKS:
+                raise
+            yield  # a file system without locks (some network mounts): build as before there were any
+            return
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}

@@ -77,8 +77,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except OSError as exc:  # the file system, not the site
-        print(file_system_problem(exc).format(), file=sys.stderr)
+    except OSError as exc:
+        problem = file_system_problem(exc)
+        if problem is None:
+            raise  # an engine bug: its traceback is what a report needs
+        print(problem.format(), file=sys.stderr)
         return 1
 
 

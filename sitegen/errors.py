@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import errno
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,10 +58,33 @@ class BuildFailed(Exception):
         super().__init__("\n".join(p.format() for p in self.problems))
 
 
-def file_system_problem(exc: OSError) -> Problem:
-    """A file-system failure while building (a full disk, no permission, a file where a folder should be)."""
-    path = exc.filename if isinstance(exc.filename, str) else ""
-    hint = "check the path, its permissions and the free disk space, then build again"
+# Failures of the disk, of permissions or of a path the user gave: said in one line, no traceback.
+# Any other OSError (a file not found, say) is more likely a bug in the engine, and shows its traceback.
+FILE_SYSTEM_ERRORS = frozenset(
+    {
+        errno.ENOSPC,
+        errno.EDQUOT,
+        errno.EACCES,
+        errno.EPERM,
+        errno.EROFS,
+        errno.ENOTDIR,
+        errno.EISDIR,
+        errno.EIO,
+        errno.ENAMETOOLONG,
+        errno.EMFILE,
+        errno.ENFILE,
+        errno.ELOOP,
+    }
+)
+
+
+def file_system_problem(exc: OSError) -> Problem | None:
+    """A failure of the file system (a full disk, no permission, a file where a folder should be), or None."""
+    if exc.errno not in FILE_SYSTEM_ERRORS:
+        return None
+    # For a rename, the second name is where the file was going: the one the user knows.
+    path = next((name for name in (exc.filename2, exc.filename) if isinstance(name, str)), "")
+    hint = "check the path, its permissions and the free disk space, then try again"
     return Problem(path, 0, exc.strerror or str(exc), hint)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -127,13 +128,16 @@ def make_staging(out: Path) -> Path:
 def remove_leftovers(out: Path) -> None:
     """Remove the temporary folders of builds into ``out`` that were killed before they could.
 
-    Call it only while holding the build lock: the folders of a running build look the same.
+    Only names exactly as ``make_staging`` and ``swap_in`` make them (``mkdtemp`` adds eight
+    letters, digits or underscores): a build into ``site.new-look`` beside ``site`` makes
+    ``.site.new-look.new-x1y2z3w4``, which is not this output's. Call it only while holding the
+    build lock: the folders of a running build look the same.
     """
     if not out.parent.is_dir():
         return
-    prefixes = (f".{out.name}.new-", f".{out.name}.old-")
+    leftover = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-[a-z0-9_]{{8}}")
     for path in out.parent.iterdir():
-        if path.name.startswith(prefixes) and path.is_dir() and not path.is_symlink():
+        if leftover.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
 
 

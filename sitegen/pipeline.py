@@ -223,11 +223,11 @@ def build_site(
     another build is writing waits for it, calling ``waiting`` first.
     """
     out = out.resolve()
-    cache_dir = cache_dir or default_cache_dir(out)
-    with build_lock(cache_dir, waiting):
+    # The lock is the output's, wherever this build keeps its cache.
+    with build_lock(default_cache_dir(out), waiting):
         remove_leftovers(out)
         try:
-            return _build(root, out, base_url, strict, jobs, cache_dir, incremental)
+            return _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), incremental)
         finally:
             gc.unfreeze()  # what paused_gc froze is the collector's again
 

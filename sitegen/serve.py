@@ -96,13 +96,12 @@ class Preview:
             self.problems = exc.problems or (Problem(message="the build failed"),)
         except SiteError as exc:
             self.problems = (exc.problem,)
-        except OSError as exc:  # the file system, not the site: say which file, no traceback
-            self.problems = (file_system_problem(exc),)
-        except Exception as exc:  # a bug in the engine, not in the site: report it and keep serving
-            traceback.print_exc()
-            self.problems = (
-                Problem(message=f"internal error: {exc!r}", hint="this is a bug in sitegen, not in the site"),
-            )
+        except Exception as exc:  # keep serving whatever went wrong
+            problem = file_system_problem(exc) if isinstance(exc, OSError) else None
+            if problem is None:  # a bug in the engine, not in the site: its traceback, for a report
+                traceback.print_exc()
+                problem = Problem(message=f"internal error: {exc!r}", hint="this is a bug in sitegen, not in the site")
+            self.problems = (problem,)
         else:
             self.problems = ()
             self.has_build = True

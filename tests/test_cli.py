@@ -5,11 +5,14 @@ Each mistake's exact message, exit code and untouched previous output are in tes
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import pytest
 
+from sitegen import pipeline
 from sitegen.cli import main
+from sitegen.errors import Problem, file_system_problem
 
 from .conftest import MakeSite
 
@@ -46,5 +49,29 @@ def test_an_output_that_cannot_be_written_gets_one_line(
     assert main(["build", "--root", str(root), "--out", str(tmp_path / "a-file" / "site")]) == 1
     assert capsys.readouterr().err == (
         f"{tmp_path / 'a-file' / '.sitegen-cache' / 'site'}: error: Not a directory"
-        " (check the path, its permissions and the free disk space, then build again)\n"
+        " (check the path, its permissions and the free disk space, then try again)\n"
     )
+
+
+def test_a_file_system_error_names_where_a_file_was_going() -> None:
+    moved = OSError(
+        errno.EISDIR, "Is a directory", "/x/.site.new-a1b2c3d4/th/index.html", None, "/x/site/th/index.html"
+    )
+    assert file_system_problem(moved) == Problem(
+        "/x/site/th/index.html",
+        0,
+        "Is a directory",
+        "check the path, its permissions and the free disk space, then try again",
+    )
+
+
+def test_an_engine_bug_keeps_its_traceback(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A file the engine expected and did not find is not the user's disk: the traceback is the bug report.
+    def buggy(*args: object, **kwargs: object) -> None:
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", "/x/.site.new-a1b2c3d4/th")
+
+    monkeypatch.setattr(pipeline, "build_site", buggy)
+    with pytest.raises(FileNotFoundError):
+        main(["build", "--root", str(make_site()), "--out", str(tmp_path / "out")])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
 import re
 import tempfile
@@ -420,25 +421,44 @@ def test_while_an_update_moves_files_every_page_finds_its_stylesheet(
 def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
     root = write_site(tmp_path / "src", SITE)
     out = tmp_path / "site"
-    for name in (".site.new-x1y2", ".site.old-x1y2"):  # as make_staging and swap_in name them
+    for name in (".site.new-x1y2z3w4", ".site.old-a_b9c8d7"):  # as mkdtemp names them for make_staging, swap_in
         (tmp_path / name / "th").mkdir(parents=True)
-    (tmp_path / ".other.new-x1y2").mkdir()  # another output's: not this build's to remove
+    others = [".other.new-x1y2z3w4", ".site.new-look.new-x1y2z3w4", ".site.new-notmine"]  # other outputs', or not ours
+    for name in others:
+        (tmp_path / name).mkdir()
     build_site(root, out, jobs=1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.new-x1y2", ".sitegen-cache", "site", "src"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*others, ".sitegen-cache", "site", "src"])
 
 
-def test_a_second_build_into_the_same_output_waits_for_the_first(tmp_path: Path) -> None:
+@pytest.mark.parametrize("cache_dir", [None, "elsewhere"])
+def test_a_second_build_into_the_same_output_waits_for_the_first(tmp_path: Path, cache_dir: str | None) -> None:
     root = write_site(tmp_path / "src", SITE)
     out = tmp_path / "site"
     waited = threading.Event()
     results: list[Built] = []
+
+    def second_build() -> None:
+        cache = tmp_path / cache_dir if cache_dir else None  # a cache of its own: the same output, the same lock
+        results.append(build_site(root, out, jobs=1, cache_dir=cache, waiting=waited.set))
+
     with cache.build_lock(default_cache_dir(out.resolve())):  # a first build, holding the output
-        second = threading.Thread(target=lambda: results.append(build_site(root, out, jobs=1, waiting=waited.set)))
+        second = threading.Thread(target=second_build)
         second.start()
         assert waited.wait(timeout=30), "the second build said it was waiting"
         assert second.is_alive() and not out.exists(), "and it writes nothing while it waits"
     second.join(timeout=60)
     assert len(results) == 1 and results[0].full and (out / "th/index.html").is_file()
+
+
+def test_a_file_system_without_locks_still_builds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+
+    def no_locks(handle: object, operation: int) -> None:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    built = build_site(write_site(tmp_path / "src", SITE), tmp_path / "site", jobs=1)
+    assert built.full and (tmp_path / "site/th/index.html").is_file()
 
 
 def test_pools_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

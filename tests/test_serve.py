@@ -340,6 +340,6 @@ def test_a_file_system_failure_is_shown_as_a_problem_not_an_internal_error(
     assert not preview.rebuild()
     assert [p.format() for p in preview.problems] == [
         f"{preview.out / 'th' / 'index.html'}: error: No space left on device"
-        " (check the path, its permissions and the free disk space, then build again)"
+        " (check the path, its permissions and the free disk space, then try again)"
     ]
     assert "Traceback" not in capsys.readouterr().err
