@@ -19,6 +19,7 @@ page uses it). Not part of the test suite: timings belong here, never in asserti
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
 import random
@@ -295,7 +296,7 @@ def measure(pages: int, runs: int, jobs: int, keep: Path | None, where: Path) ->
                 times[f"floor{procs}"].append(timed(command))
         results.update({name: statistics.median(values) for name, values in times.items()})
         results["rss"] = max(times["rss"])
-        results["pss"] = max(times["pss"])
+        results["pss"] = max((v for v in times["pss"] if not math.isnan(v)), default=math.nan)
 
         # One untimed rebuild first: the corpus was written just before the cold builds, so to the
         # first rebuild every file is "racy" (changed too close to the last scan to trust its stat)
