@@ -53,11 +53,6 @@ ERROR_PAGE_TEXT: dict[str, dict[str, str]] = {
 FALLBACK_LANG = "en"
 
 
-def build_once(root: Path, out: Path, cache: Path) -> Built:
-    """One build of the preview. Incremental: ``cache`` remembers what each page was made from."""
-    return build_site(root, out, cache_dir=cache)
-
-
 # --- the state of the preview ------------------------------------------------------------------
 
 
@@ -67,7 +62,7 @@ class Preview:
 
     root: Path
     workdir: Path
-    build: Callable[[Path, Path, Path], Built] = build_once
+    build: Callable[[Path, Path], Built] = build_site  # incremental: its cache is beside ``out``, in ``workdir``
     problems: tuple[Problem, ...] = ()  # errors of the last build; empty after a good build
     default_lang: str = FALLBACK_LANG
     has_build: bool = False  # whether ``out`` holds a good build (possibly an older one)
@@ -76,10 +71,6 @@ class Preview:
     @property
     def out(self) -> Path:
         return self.workdir / "site"
-
-    @property
-    def cache(self) -> Path:
-        return self.workdir / "cache"
 
     @property
     def failed(self) -> bool:
@@ -91,7 +82,7 @@ class Preview:
 
         started = time.monotonic()
         try:
-            built = self.build(self.root, self.out, self.cache)
+            built = self.build(self.root, self.out)
         except BuildFailed as exc:
             self.problems = exc.problems or (Problem(message="the build failed"),)
         except SiteError as exc:

@@ -315,8 +315,9 @@ def test_snapshot_ignores_editor_files(tmp_path: Path) -> None:
 def test_failed_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None:
     root = copy_site(tmp_path)
     lines: list[str] = []
-    preview = Preview(root, tmp_path / "work", build=lambda r, o, c: build_site(r, o), log=lines.append)
+    preview = Preview(root, tmp_path / "work", build=build_site, log=lines.append)
     assert preview.rebuild()
+    assert sorted(p.name for p in preview.workdir.iterdir()) == [".sitegen-cache", "site"], "one cache, with its lock"
     page = preview.out / "en" / "about" / "index.html"
     good = page.read_bytes()
     (root / ABOUT_EN).write_text("---\ntitle: x\n", encoding="utf-8")
@@ -333,7 +334,7 @@ def test_failed_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None:
 def test_a_file_system_failure_is_shown_as_a_problem_not_an_internal_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def full_disk(root: Path, out: Path, cache: Path) -> Built:
+    def full_disk(root: Path, out: Path) -> Built:
         raise OSError(28, "No space left on device", str(out / "th" / "index.html"))
 
     preview = Preview(copy_site(tmp_path), tmp_path / "work", build=full_disk, log=lambda text: None)
