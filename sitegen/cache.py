@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 from .content import PageMeta, PageSource
 from .errors import Problem
 
-MAGIC = b"sitegen-cache 2\n"
+MAGIC = b"sitegen-cache 3\n"
 CACHE_DIR = ".sitegen-cache"
 COMPILED_DIR = "templates"  # in the cache folder: Jinja's compiled templates
 LOCK = "lock"  # in the cache folder: held by the build writing to its output
@@ -120,7 +120,6 @@ class Output(NamedTuple):
 
     digest: str  # of its bytes
     stat: OutStat  # of the file as written (an output changed or deleted by hand is made again)
-    source: str  # the input it comes from, for messages
     deps: Deps | None = None  # None: made from nothing but its name or the whole site (assets, sitemap)
     # The page's link warnings that only its Deps can change (dead links, images without alt text);
     # its links to #anchors, checked again on every build (another page's headings can change);
@@ -143,7 +142,7 @@ class Manifest:
     scanned_ns: int = 0  # when the inputs were scanned
     site: str = ""  # digest of the config and of which pages exist (see incremental.Inputs)
     inputs: dict[str, InputFile] = field(default_factory=dict)
-    sources: dict[str, tuple[str, PageSource]] = field(default_factory=dict)  # path → (digest, source, no body)
+    sources: dict[str, PageSource] = field(default_factory=dict)  # path → source without body (digest: inputs)
     outputs: dict[str, Output] = field(default_factory=dict)
     shards: list[tuple[str, Shard]] = field(default_factory=list)  # as read: (file name, contents)
 
@@ -154,7 +153,7 @@ class Manifest:
 # leaves either the old head and its shards or the new ones: never a mix.
 SHARDS = 64
 HEAD = "head.pickle"
-Shard = tuple[dict[str, InputFile], dict[str, tuple[str, PageSource]], dict[str, Output]]
+Shard = tuple[dict[str, InputFile], dict[str, PageSource], dict[str, Output]]
 
 
 def _shard_of(key: str) -> int:
@@ -243,7 +242,7 @@ def load_manifest(cache_dir: Path, engine: str, root: Path, out: Path) -> Manife
             if payload is None or not name.endswith(f"-{digest_bytes(payload)[:16]}.pickle"):
                 return None
             inputs, sources, outputs = pickle.loads(payload)
-            sources = {path: (digest, _source(fields)) for path, (digest, fields) in sources.items()}
+            sources = {path: _source(fields) for path, fields in sources.items()}
             manifest.inputs.update(inputs)
             manifest.sources.update(sources)
             manifest.outputs.update(outputs)
@@ -267,7 +266,7 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
             names.append("")
             continue
         inputs, sources, outputs = shard
-        plain = {path: (digest, _source_fields(source)) for path, (digest, source) in sources.items()}
+        plain = {path: _source_fields(source) for path, source in sources.items()}
         payload = pickle.dumps((inputs, plain, outputs), protocol=pickle.HIGHEST_PROTOCOL)
         name = f"shard-{index:02d}-{digest_bytes(payload)[:16]}.pickle"
         _write(cache_dir / name, manifest.engine, payload)

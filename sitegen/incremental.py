@@ -182,7 +182,7 @@ class Update:
             deps = inputs.deps(result, state, part)
             anchors = tuple(link for link in result.links if link[2])
             self.records[result.output] = Output(
-                result.digest, UNKNOWN, result.source, deps, anchors=anchors, ids="\n".join(result.rendered.ids)
+                result.digest, UNKNOWN, deps, anchors=anchors, ids="\n".join(result.rendered.ids)
             )
             self.made[result.output] = result
             if result.written:
@@ -197,7 +197,7 @@ class Update:
                 continue
             content = make().encode("utf-8")
             digest = digest_bytes(content)
-            self.records[name] = Output(digest, UNKNOWN, name, Deps(key, ""))
+            self.records[name] = Output(digest, UNKNOWN, Deps(key, ""))
             if not self._intact(name, digest):
                 write_file(self.staging, name, content)
                 self.written.append(name)
@@ -209,7 +209,7 @@ class Update:
             if old is not None and self._intact(asset.output, asset.output):
                 self.records[asset.output] = old
                 continue
-            self.records[asset.output] = Output(asset.output, UNKNOWN, f"assets/{asset.name}")
+            self.records[asset.output] = Output(asset.output, UNKNOWN)  # its name holds its digest
             copy_asset(self.staging, asset)
             self.written.append(asset.output)
 

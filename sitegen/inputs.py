@@ -92,7 +92,7 @@ class PageScanner:
         self.index = index
         self.previous = previous.sources if previous else {}
         self.jobs = jobs
-        self.sources: dict[str, tuple[str, PageSource]] = {}  # for the next manifest
+        self.sources: dict[str, PageSource] = {}  # for the next manifest
 
     def find(self, config: SiteConfig, problems: Collector) -> list[PageSource]:
         """``find_pages`` with a cache: the pages, in its order, with its errors."""
@@ -128,11 +128,9 @@ class PageScanner:
         known: dict[str, PageSource] = {}
         to_parse: list[PageFile] = []
         for file in files:
-            digest = self.index.known(file.path, file.stat)
             cached = self.previous.get(file.path)
-            if digest is not None and cached is not None and cached[0] == digest:
-                known[file.path] = cached[1]
-                self.sources[file.path] = cached
+            if cached is not None and self.index.known(file.path, file.stat) is not None:  # as when parsed
+                known[file.path] = self.sources[file.path] = cached
             else:
                 to_parse.append(file)
         parsed = {result.file.path: result for result in parse_pages(root, to_parse, self.jobs)}
@@ -147,7 +145,7 @@ class PageScanner:
                 if result.source is None:
                     continue
                 source = result.source
-                self.sources[file.path] = (result.digest, source)
+                self.sources[file.path] = source
             if not source.meta.draft:
                 sources.append(source)
         return sources

@@ -79,7 +79,6 @@ class Made:
     """A rendered output, written to the staging folder unless its bytes equal ``previous``."""
 
     output: str
-    source: str
     digest: str
     written: bool
     rendered: Rendered  # without its html, which is on disk (or unchanged)
@@ -157,7 +156,7 @@ class Worker:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         kept = dataclasses.replace(rendered, html="")
-        return Made(rendered.output, rendered.source, digest, written, kept, links, images)
+        return Made(rendered.output, digest, written, kept, links, images)
 
 
 _worker: Worker | None = None  # the worker of a pool process; never set in the calling process
