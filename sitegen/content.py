@@ -14,6 +14,7 @@ from .errors import Collector, SiteError, did_you_mean
 from .source import load_yaml, read_text
 
 CONTENT_DIR = "content"
+TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
 FENCE = "---"
 
 

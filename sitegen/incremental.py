@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .cache import Deps, Manifest, Output, digest_bytes, output_stat
-from .content import CONTENT_DIR
+from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import Collector, Problem
 from .i18n import catalogue_path
@@ -29,7 +29,6 @@ from .output import Asset, copy_asset, write_file
 from .workers import Made, PageTask, Result, SpecialTask, Task
 
 UNKNOWN = (0, 0, 0)  # the stat of an output not written yet
-TEMPLATES_DIR = "templates"  # as in render, which is not imported here: it loads Jinja and Markdown
 
 
 def _hash(*parts: object) -> str:
@@ -46,7 +45,7 @@ class Inputs:
     sources: dict[str, str]  # page file → digest
     site: str  # digest of the config and of every page's key, language and kind: what the sitemap shows
     same_site: bool  # the same pages as in the last build: every url_for answers as it did
-    url_for: dict[tuple[str, str], str | None] = field(default_factory=dict)
+    url_for: Callable[[str, str], str | None] = lambda key, lang: None  # what url_for answers now: Site.url_for
 
     shared: dict[Any, Any] = field(default_factory=dict)  # one copy of each value many outputs share
     checked: dict[tuple[tuple[str, str], ...], bool] = field(default_factory=dict)
@@ -57,7 +56,7 @@ class Inputs:
             deps.state == state
             and deps.page == page
             and self._same(deps.templates, self.templates)
-            and (self.same_site or all(self.url_for.get(slot) == url for slot, url in deps.lookups))
+            and (self.same_site or all(self.url_for(*slot) == url for slot, url in deps.lookups))
             and self._same(deps.catalogues, self.catalogues)
         )
 
@@ -90,9 +89,8 @@ def gather_inputs(
     shared = (config, data, tuple((a.name, a.output) for a in assets), tuple(sorted(templates)))
     states = {code: _hash(shared, site.menus[code], site.footer_menus[code], catalogues[code]) for code in config.codes}
     sources = {path: entry.digest for path, entry in index.files.items() if path.startswith(CONTENT_DIR + "/")}
-    url_for: dict[tuple[str, str], str | None] = {(page.key, page.lang): page.url for page in site.pages}
     whole = _hash(config, "\n".join(f"{page.lang}/{page.key}:{int(page.fallback)}" for page in site.pages))
-    return Inputs(states, templates, catalogues, sources, whole, whole == previous_site, url_for)
+    return Inputs(states, templates, catalogues, sources, whole, whole == previous_site, site.url_for)
 
 
 def page_parts(site: Site, inputs: Inputs) -> list[str]:

@@ -17,13 +17,13 @@ import jinja2
 from markupsafe import Markup
 
 from .config import Language, SiteConfig
+from .content import TEMPLATES_DIR
 from .data import SiteData
 from .errors import SiteError, did_you_mean
 from .i18n import DateForm, era_year, format_page_date
 from .markup import Converter, Link
 from .model import Page, Site, page_url
 
-TEMPLATES_DIR = "templates"
 DEFAULT_TEMPLATE = "page.html"
 
 

@@ -13,7 +13,6 @@ from markdown.extensions.toc import TocTreeprocessor
 from markdown.inlinepatterns import SimpleTagInlineProcessor
 from markdown.treeprocessors import InlineProcessor
 
-from sitegen import incremental, render
 from sitegen.markup import (
     _STOCK_NEEDLES,
     EXTENSIONS,
@@ -130,10 +129,6 @@ def test_converter_output_equals_stock_markdown() -> None:
 def test_converter_output_equals_stock_markdown_for_any_text(text: str) -> None:
     html, _, _ = Converter().convert(text, "news", lambda key: f"/th/{key}/")
     assert html == stock_html(text)
-
-
-def test_incremental_names_the_templates_folder_as_render_does() -> None:
-    assert incremental.TEMPLATES_DIR == render.TEMPLATES_DIR
 
 
 def test_built_files_reads_the_output(tmp_path: Path) -> None:
