@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .errors import Collector, SiteError, did_you_mean
-from .source import load_yaml, read_text
+from .source import load_yaml, read_text, walk_files
 
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
@@ -170,16 +171,27 @@ def parse_page_text(text: str, shown: str, lang: str, key: str, problems: Collec
     return PageSource(lang, key, shown, meta, lines, body, body_line, file_digest(text))
 
 
-def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
-    """Every page under ``content/<lang>/``, sorted; undeclared language folders are errors."""
+class PageFile(NamedTuple):
+    """A Markdown file found under ``content/<lang>/``."""
+
+    path: str  # relative to the site's root, as users see it
+    lang: str
+    key: str
+    stat: os.stat_result
+
+
+def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
+    """Every page file under ``content/<lang>/``, sorted as paths sort (part by part), hidden files
+    and folders left out. A file outside a language folder, or an undeclared language folder, is an
+    error; linked folders are not followed."""
     base = config.root / CONTENT_DIR
     if not base.is_dir():
         problems.error(
             f"there is no {CONTENT_DIR}/ folder", CONTENT_DIR, 0, f"create {CONTENT_DIR}/<language>/index.md"
         )
         return []
-    pages: list[PageSource] = []
-    for entry in sorted(base.iterdir()):
+    found: list[PageFile] = []
+    for entry in sorted(os.scandir(base), key=lambda e: e.name):
         if entry.name.startswith("."):
             continue
         shown = f"{CONTENT_DIR}/{entry.name}"
@@ -199,11 +211,21 @@ def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
                 f"add it under 'languages:' in site.yaml, or rename the folder; {did_you_mean(entry.name, config.codes)}",
             )
             continue
-        for path in sorted(entry.rglob("*.md")):
-            relative = path.relative_to(entry).as_posix()
-            if any(part.startswith(".") for part in relative.split("/")):
-                continue
-            page = read_page(path, config.root, entry.name, page_key(relative), problems)
-            if page is not None and not page.meta.draft:
-                pages.append(page)
+        pages = [
+            (relative.split("/"), PageFile(f"{shown}/{relative}", entry.name, page_key(relative), st))
+            for relative, st in walk_files(Path(entry.path))
+            if relative.endswith(".md") and not relative.startswith(".") and "/." not in relative
+        ]
+        pages.sort(key=lambda item: item[0])
+        found.extend(file for _, file in pages)
+    return found
+
+
+def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
+    """Every page under ``content/<lang>/`` (drafts left out), read and checked; see ``page_files``."""
+    pages: list[PageSource] = []
+    for file in page_files(config, problems):
+        page = read_page(config.root / file.path, config.root, file.lang, file.key, problems)
+        if page is not None and not page.meta.draft:
+            pages.append(page)
     return pages

@@ -22,10 +22,11 @@ from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import Collector, Problem
 from .i18n import catalogue_path
-from .inputs import FileIndex, walk_files
+from .inputs import FileIndex
 from .links import page_link_problems
 from .model import Site
 from .output import Asset, copy_asset, write_file
+from .source import walk_files
 from .workers import Made, PageTask, Result, SpecialTask, Task
 
 UNKNOWN = (0, 0, 0)  # the stat of an output not written yet

@@ -9,14 +9,13 @@ such files "racy"; they are hashed again.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 
 from .cache import InputFile, Manifest, Stat, digest_bytes, file_stat
 from .config import SiteConfig
-from .content import CONTENT_DIR, PageSource, find_pages, page_key
+from .content import PageFile, PageSource, page_files
 from .errors import Collector
-from .workers import PageFile, parse_pages
+from .workers import parse_pages
 
 # A file changed less than this before the last build's scan is read again, whatever its stat says.
 RACY_NS = 2_000_000_000
@@ -63,27 +62,9 @@ class FileIndex:
         return digest
 
 
-def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
-    """Every file under ``folder`` (not following linked folders), relative, with its stat."""
-    found: list[tuple[str, os.stat_result]] = []
-    pending = [("", str(folder))]
-    while pending:
-        prefix, current = pending.pop()
-        try:
-            entries = list(os.scandir(current))
-        except (FileNotFoundError, NotADirectoryError):
-            continue
-        for entry in entries:
-            relative = prefix + entry.name
-            if entry.is_dir(follow_symlinks=False):
-                pending.append((relative + "/", entry.path))
-            elif entry.is_file():
-                found.append((relative, entry.stat()))
-    return found
-
-
 class PageScanner:
-    """Finds the pages as ``content.find_pages`` does, parsing only files the cache has not seen.
+    """Finds the pages as ``content.find_pages`` does (both list them with ``page_files``), parsing
+    only files the cache has not seen.
 
     The sources it returns carry no body: renderers read it from the file when they need it.
     """
@@ -95,33 +76,8 @@ class PageScanner:
         self.sources: dict[str, PageSource] = {}  # for the next manifest
 
     def find(self, config: SiteConfig, problems: Collector) -> list[PageSource]:
-        """``find_pages`` with a cache: the pages, in its order, with its errors."""
-        files = self.files(config.root, config.codes)
-        if files is None:  # a stray file or folder: find_pages reports it (and the build stops)
-            return find_pages(config, problems)
-        return self.pages(config.root, files, problems)
-
-    def files(self, root: Path, codes: Sequence[str]) -> list[PageFile] | None:
-        """Every page file in ``find_pages``' order; None if the folder holds anything it would report."""
-        base = root / CONTENT_DIR
-        if not base.is_dir():
-            return None
-        found: list[PageFile] = []
-        for entry in sorted(os.scandir(base), key=lambda e: e.name):
-            if entry.name.startswith("."):
-                continue
-            if not entry.is_dir() or entry.name not in codes:
-                return None
-            pages: list[tuple[list[str], PageFile]] = []
-            for relative, st in walk_files(Path(entry.path)):
-                if not relative.endswith(".md") or relative.startswith(".") or "/." in relative:
-                    continue  # hidden files and folders are not pages
-                key = page_key(relative)
-                path = f"{CONTENT_DIR}/{entry.name}/{relative}"
-                pages.append((relative.split("/"), PageFile(path, entry.name, key, file_stat(st))))
-            pages.sort(key=lambda item: item[0])  # as pathlib sorts paths: part by part
-            found.extend(file for _, file in pages)
-        return found
+        """``find_pages`` with a cache: the same files, in the same order, with the same errors."""
+        return self.pages(config.root, page_files(config, problems), problems)
 
     def pages(self, root: Path, files: list[PageFile], problems: Collector) -> list[PageSource]:
         """The pages of ``files`` (drafts left out), reusing what the cache parsed before."""
@@ -129,7 +85,7 @@ class PageScanner:
         to_parse: list[PageFile] = []
         for file in files:
             cached = self.previous.get(file.path)
-            if cached is not None and self.index.known(file.path, file.stat) is not None:  # as when parsed
+            if cached is not None and self.index.known(file.path, file_stat(file.stat)) is not None:  # as parsed
                 known[file.path] = self.sources[file.path] = cached
             else:
                 to_parse.append(file)
@@ -139,7 +95,7 @@ class PageScanner:
             source = known.get(file.path)
             if source is None:
                 result = parsed[file.path]
-                self.index.record(file.path, file.stat, result.digest)
+                self.index.record(file.path, file_stat(file.stat), result.digest)
                 for problem in result.problems:
                     problems.add(problem)
                 if result.source is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,25 @@ class Yaml:
                 return self.lines[keys]
             keys = keys[:-1]
         return self.first_line
+
+
+def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+    """Every file under ``folder`` (not following linked folders), relative, with its stat."""
+    found: list[tuple[str, os.stat_result]] = []
+    pending = [("", str(folder))]
+    while pending:
+        prefix, current = pending.pop()
+        try:
+            entries = list(os.scandir(current))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            relative = prefix + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append((relative + "/", entry.path))
+            elif entry.is_file():
+                found.append((relative, entry.stat()))
+    return found
 
 
 def read_text(path: Path, shown: str) -> str:

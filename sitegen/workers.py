@@ -17,10 +17,10 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from .cache import FoundLink, Stat, digest_bytes
-from .content import PageSource, file_digest, parse_page_text, split_front_matter
+from .cache import FoundLink, digest_bytes
+from .content import PageFile, PageSource, file_digest, parse_page_text, split_front_matter
 from .data import SiteData
 from .errors import Collector, Problem, SiteError
 from .links import found_links
@@ -35,15 +35,6 @@ PARALLEL_RENDER_MIN = 64  # likewise for rendering (each worker compiles the tem
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-class PageFile(NamedTuple):
-    """A Markdown file found under ``content/<lang>/``."""
-
-    path: str  # relative to the site's root, as users see it
-    lang: str
-    key: str
-    stat: Stat
 
 
 @dataclass(frozen=True)

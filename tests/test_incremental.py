@@ -482,11 +482,20 @@ def test_pools_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_page_scanner_finds_what_find_pages_finds(root: Path, tmp_path: Path) -> None:
     config = load_config(root)
     expected = [dataclasses.replace(source, body="") for source in find_pages(config, Collector())]
-    index = FileIndex(root, None)
-    scanner = PageScanner(index, None, jobs=1)
-    files = scanner.files(root, config.codes)
-    assert files is not None
-    assert scanner.pages(root, files, Collector()) == expected
+    scanner = PageScanner(FileIndex(root, None), None, jobs=1)
+    assert scanner.find(config, Collector()) == expected
+    assert len(expected) >= 5
+
+
+def test_a_folder_named_like_a_page_is_walked_into_not_read(tmp_path: Path) -> None:
+    # find_pages used to glob "*.md", folders included, and crash reading one; the cached build skipped it.
+    root = write_site(tmp_path / "src", {**SITE, "content/th/odd.md/inner.md": "---\ntitle: ใน\n---\n\nข้อความ\n"})
+    config = load_config(root)
+    assert [p.key for p in find_pages(config, Collector())] == [
+        p.key for p in PageScanner(FileIndex(root, None), None, jobs=1).find(config, Collector())
+    ]
+    assert "odd.md/inner" in [p.key for p in find_pages(config, Collector())]
+    assert (build_site(root, tmp_path / "site", jobs=1).out / "th/odd.md/inner/index.html").is_file()
 
 
 def test_a_file_changed_just_before_the_last_scan_is_read_again(tmp_path: Path) -> None:
