@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from livereload.handlers import LiveReloadHandler
 from tornado.websocket import websocket_connect
 
+from sitegen import serve
 from sitegen.errors import Problem
 from sitegen.pipeline import Built, build_site
-from sitegen.serve import Preview, changed_files, error_page, page_lang, resolve_request, snapshot
+from sitegen.serve import Preview, SiteWatcher, changed_files, error_page, page_lang, resolve_request, snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "tests" / "sites" / "err-base"  # a small valid bilingual site
@@ -344,3 +346,29 @@ def test_a_file_system_failure_is_shown_as_a_problem_not_an_internal_error(
         " (check the path, its permissions and the free disk space, then try again)"
     ]
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_save_in_two_steps_builds_once_after_the_quiet_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The end-to-end test above cannot see the quiet time: the two writes land within one poll.
+    # Here the clock is ours, and each write is seen by a poll of its own.
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    builds: list[float] = []
+    reloads: list[float] = []
+    monkeypatch.setattr(LiveReloadHandler, "reload_waiters", classmethod(lambda cls: reloads.append(clock[0])))
+
+    def build(root: Path, out: Path) -> Built:
+        builds.append(clock[0])
+        return build_site(root, out)
+
+    root = copy_site(tmp_path)
+    watcher = SiteWatcher(Preview(root, tmp_path / "work", build=build, log=lambda text: None))
+    path = root / ABOUT_EN
+    text = path.read_text(encoding="utf-8")
+    for seconds, edit in ((0.0, ""), (0.1, text + "\nSaved.\n"), (0.35, None), (0.45, None), (1.0, None)):
+        clock[0] = 100.0 + seconds
+        if edit is not None:
+            path.write_text(edit, encoding="utf-8")
+        watcher.tick()
+    # Quiet from 0.1: not yet at 0.35 (0.25 s), once at 0.45 (0.35 s), and not again.
+    assert builds == reloads == [100.45] and serve.QUIET_SECONDS == 0.3
