@@ -122,7 +122,7 @@ def _run(args: argparse.Namespace) -> int:
 
         built = build_site(root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs, waiting=waiting)
         print_problems([p for p in built.problems if p.level != "notice"])
-        pages = sum(1 for name in built.files if name.endswith(".html"))
+        pages = sum(1 for name in built.outputs if name.endswith(".html"))
         print(f"built {pages} pages into {out}", file=sys.stderr)
         return 0
     if args.command == "check":

@@ -13,7 +13,7 @@ import gc
 import gettext
 import shutil
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,26 +73,6 @@ class Loaded:
     problems: tuple[Problem, ...]
 
 
-class OutputFiles(Mapping[str, bytes]):
-    """The files of a built site by relative path; the bytes are read from the output on access."""
-
-    def __init__(self, out: Path, names: Sequence[str]) -> None:
-        self.out = out
-        self.names = names
-        self.known = frozenset(names)
-
-    def __getitem__(self, name: str) -> bytes:
-        if name not in self.known:
-            raise KeyError(name)
-        return (self.out / name).read_bytes()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names)
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-
 @dataclass(frozen=True)
 class Built:
     """A finished build: what the site holds, what this build changed, and the warnings it raised."""
@@ -105,10 +85,6 @@ class Built:
     rendered: int  # outputs rendered; the others were up to date
     full: bool  # True when the whole output was rebuilt from scratch (no usable cache)
     problems: tuple[Problem, ...]
-
-    @property
-    def files(self) -> OutputFiles:
-        return OutputFiles(self.out, self.outputs)
 
 
 def load_site(

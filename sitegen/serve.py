@@ -98,7 +98,7 @@ class Preview:
             self.has_build = True
             self.default_lang = built.loaded.config.default_lang
             print_problems([p for p in built.problems if p.level != "notice"])
-            pages = sum(1 for name in built.files if name.endswith(".html"))
+            pages = sum(1 for name in built.outputs if name.endswith(".html"))
             seconds = time.monotonic() - started
             self.log(f"built {pages} pages in {seconds:.2f} s")
             return True
