@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -198,7 +199,8 @@ def test_translated_clears_the_stale_item(make_site: MakeSite, capsys: pytest.Ca
 def test_editing_the_source_makes_the_translation_stale_again(make_site: MakeSite) -> None:
     root = make_site(base=BASE)
     assert [f.kind for f in check_site(root).findings if f.lang == "en" and f.kind == "stale"] == ["stale"]
-    main(["translated", "--root", str(root), "en/about"])
+    assert main(["translated", "--root", str(root), "en/about"]) == 0
+    assert [f for f in check_site(root).findings if f.kind == "stale"] == [], "marked: up to date"
     source = root / "content/th/about.md"
     source.write_text(source.read_text(encoding="utf-8") + "\nย่อหน้าใหม่\n", encoding="utf-8")
     assert [f.kind for f in check_site(root).findings if f.kind == "stale"] == ["stale"]
@@ -218,6 +220,8 @@ def test_the_mark_survives_a_fresh_clone(make_site: MakeSite, tmp_path: Path) ->
     shutil.copytree(root, clone)
     source = clone / "content/th/index.md"
     source.write_bytes(source.read_bytes().replace(b"\n", b"\r\n"))
+    for path in clone.rglob("*.md"):  # as a fresh clone has them: every file written now
+        os.utime(path, (2_000_000_000, 2_000_000_000))
     assert found(check_site(clone)) == sorted(EXPECTED)
 
 
