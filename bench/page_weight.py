@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import re
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -29,6 +28,11 @@ from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+if str(REPO_ROOT) not in sys.path:  # run as a script: python bench/page_weight.py
+    sys.path.insert(0, str(REPO_ROOT))
+
+from tools.screenshots import build_into, find_pages  # noqa: E402
+
 CRITICAL_BUDGET = 14 * 1024
 BLOCKING_BUDGET = 1
 JS_BUDGET = 2 * 1024
@@ -193,20 +197,9 @@ def measure_page(site: Path, page_path: str) -> PageWeight:
     )
 
 
-def page_paths(site: Path) -> list[str]:
-    """URL paths of every built page: each ``index.html`` and ``404.html``."""
-    paths = []
-    for file in sorted(site.rglob("index.html")):
-        rel = file.parent.relative_to(site).as_posix()
-        paths.append("/" if rel == "." else f"/{rel}/")
-    if (site / "404.html").is_file():
-        paths.append("/404.html")
-    return paths
-
-
 def measure_site(site: Path) -> list[PageWeight]:
     """Weigh every page of a built site."""
-    return [measure_page(site, path) for path in page_paths(site)]
+    return [measure_page(site, page.url_path) for page in find_pages(site)]
 
 
 def format_table(weights: list[PageWeight]) -> str:
@@ -243,8 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lpn-weight-") as tmp:
         site = args.site
         if site is None:
-            site = Path(tmp) / "site"
-            subprocess.run([sys.executable, "build.py", "--out", str(site)], cwd=REPO_ROOT, check=True)
+            site = build_into(Path(tmp) / "site")
         weights = measure_site(site)
     print(format_table(weights))
     problems = [f"{w.page}: {p}" for w in weights for p in w.problems()]

@@ -71,8 +71,8 @@ class SitePage:
         return first if first and "." not in first else None
 
 
-def build_site(out: Path, root: Path = REPO_ROOT, *extra: str) -> Path:
-    """Build the site with the project's own CLI into ``out``."""
+def build_into(out: Path, root: Path = REPO_ROOT, *extra: str) -> Path:
+    """Build the site with the project's own CLI, as a user would, into ``out`` (not sitegen's build_site)."""
     subprocess.run([sys.executable, "build.py", "--out", str(out), *extra], cwd=root, check=True)
     return out
 
@@ -227,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             files = take_screenshots(args.site, args.out)
         else:
             with tempfile.TemporaryDirectory(prefix="lpn-site-") as tmp:
-                site = build_site(Path(tmp) / "site")
+                site = build_into(Path(tmp) / "site")
                 files = take_screenshots(site, args.out)
     except ChromiumMissing as exc:
         print(f"error: {exc}", file=sys.stderr)

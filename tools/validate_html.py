@@ -17,7 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools.screenshots import REPO_ROOT, build_site, find_pages
+from tools.screenshots import REPO_ROOT, build_into, find_pages
 
 VNU_JAR = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, help="an already built site (default: build one now)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="lpn-site-") as tmp:
-        site = args.site or build_site(Path(tmp) / "site")
+        site = args.site or build_into(Path(tmp) / "site")
         files = site_files(site)
         errors = run_vnu(files)
     for error in errors:

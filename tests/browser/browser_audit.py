@@ -17,10 +17,9 @@ from typing import Any
 
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Request, Route, ViewportSize
 
-VIEWPORTS: dict[str, ViewportSize] = {
-    "phone": {"width": 360, "height": 640},
-    "desktop": {"width": 1280, "height": 800},
-}
+from tools import screenshots
+
+VIEWPORTS: dict[str, ViewportSize] = {name: {"width": w, "height": h} for name, w, h, _ in screenshots.VIEWPORTS}
 NARROWEST = 320  # WCAG 1.4.10 reflow width
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 

@@ -28,7 +28,7 @@ from tests.browser.browser_audit import VIEWPORTS, BrowserAudit  # noqa: E402
 from tools.screenshots import (  # noqa: E402
     ChromiumMissing,
     SitePage,
-    build_site,
+    build_into,
     chromium_path,
     find_pages,
     launch_chromium,
@@ -36,7 +36,6 @@ from tools.screenshots import (  # noqa: E402
 )
 
 AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
-VNU_JAR = REPO_ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 _built: dict[str, Path] = {}
 
@@ -50,7 +49,7 @@ def built_site_dir() -> Path:
         else:
             tmp = Path(tempfile.mkdtemp(prefix="lpn-browser-"))
             atexit.register(shutil.rmtree, tmp, ignore_errors=True)
-            _built["site"] = build_site(tmp / "site", REPO_ROOT)
+            _built["site"] = build_into(tmp / "site", REPO_ROOT)
     return _built["site"]
 
 

@@ -8,7 +8,6 @@ answer 200 directly (a redirect is a page the engine linked without its slash).
 from __future__ import annotations
 
 import http.client
-import re
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 from html.parser import HTMLParser
@@ -17,6 +16,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 
+from bench.page_weight import CSS_URL
 from tools.screenshots import SitePage
 
 ASSET_ATTRS = {
@@ -43,7 +43,6 @@ LINK_ASSET_RELS = {
     "mask-icon",
     "prefetch",
 }
-CSS_URL = re.compile(r"url\(\s*(['\"]?)([^'\")]+)\1\s*\)")
 
 
 class _References(HTMLParser):
