@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import html
 import mimetypes
-import os
 import posixpath
 import shutil
 import signal
@@ -32,10 +31,15 @@ from livereload.watcher import Watcher
 from tornado import ioloop, web
 
 from .config import CONFIG_FILE, load_config
+from .content import CONTENT_DIR, TEMPLATES_DIR
+from .data import DATA_DIR
 from .errors import BuildFailed, Problem, SiteError, file_system_problem
+from .i18n import LOCALES_DIR
+from .output import ASSETS_DIR
 from .pipeline import Built, build_site
+from .source import walk_files
 
-WATCHED = ("content", "data", "templates", "locales", "assets", CONFIG_FILE)
+WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)
 POLL_SECONDS = 0.25
 QUIET_SECONDS = 0.3  # a change must be followed by this much calm before a build starts: one save, one build
 
@@ -231,26 +235,18 @@ def _ignored(name: str) -> bool:
     return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name == "4913"
 
 
-def snapshot(root: Path, watched: Iterable[str] = WATCHED) -> Snapshot:
+def snapshot(root: Path) -> Snapshot:
     """Modification time and size of every watched file."""
     found: Snapshot = {}
-    for name in watched:
+    for name in WATCHED:
         top = root / name
         if top.is_file():
             stat = top.stat()
             found[name] = (stat.st_mtime_ns, stat.st_size)
             continue
-        for folder, dirs, files in os.walk(top):
-            dirs[:] = sorted(d for d in dirs if not _ignored(d))
-            for file in files:
-                if _ignored(file):
-                    continue
-                path = Path(folder, file)
-                try:
-                    stat = path.stat()
-                except OSError:  # deleted while we looked
-                    continue
-                found[path.relative_to(root).as_posix()] = (stat.st_mtime_ns, stat.st_size)
+        for relative, stat in walk_files(top):
+            if not any(_ignored(part) for part in relative.split("/")):
+                found[f"{name}/{relative}"] = (stat.st_mtime_ns, stat.st_size)
     return found
 
 

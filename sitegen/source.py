@@ -32,7 +32,9 @@ class Yaml:
 
 
 def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
-    """Every file under ``folder`` (not following linked folders), relative, with its stat."""
+    """Every file under ``folder`` (not following linked folders), relative, with its stat.
+
+    A file deleted while the folder is being read is left out, as if it had gone just before."""
     found: list[tuple[str, os.stat_result]] = []
     pending = [("", str(folder))]
     while pending:
@@ -46,7 +48,10 @@ def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
             if entry.is_dir(follow_symlinks=False):
                 pending.append((relative + "/", entry.path))
             elif entry.is_file():
-                found.append((relative, entry.stat()))
+                try:
+                    found.append((relative, entry.stat()))
+                except FileNotFoundError:
+                    continue
     return found
 
 
