@@ -8,7 +8,6 @@ differs. The hash lives in the files, so it survives a fresh clone and needs no 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -147,33 +146,23 @@ def run_checks(loaded: Loaded) -> Report:
     rendered, render_problems = render_site(loaded)
     for problem in merge_repeats(render_problems):  # a template mistake hits every page: report it once
         findings.append(_finding(ALL, "error", problem))
-    for problem in link_problems(loaded, rendered):
-        kind = "no-alt" if "alt text" in problem.message else "broken-link"
-        lang = _lang_of(problem.path, config.codes)
-        findings.append(_finding(lang, kind, problem))
-    for problem in loaded.data.empty:
-        # "'bank.en' is empty" belongs to English; "'email' is empty" to every language.
-        match = re.search(r"\.([A-Za-z-]+)' is empty$", problem.message)
-        lang = match.group(1) if match and match.group(1) in config.codes else ALL
-        findings.append(
-            Finding(lang, "empty-data", problem.path, problem.line, problem.message, "notice", problem.hint)
-        )
+    # What the build itself says (missing translations and catalogues, dead links, images
+    # without alt text, empty data fields), filed where each problem says it belongs.
+    for problem in (*loaded.problems, *link_problems(loaded, rendered), *loaded.data.empty):
+        if problem.kind:
+            findings.append(_finding(problem.lang or ALL, problem.kind, problem))
     return Report(config.codes, tuple(sorted(set(findings))))
 
 
 def _translation_findings(loaded: Loaded) -> list[Finding]:
-    """Missing translations, stale translations, and pages without a description."""
+    """Stale translations, and pages without a description."""
     config = loaded.config
     site = loaded.site
     default = config.default_lang
     findings: list[Finding] = []
     for page in site.pages:
         source = page.source
-        if page.fallback:
-            where = f"{CONTENT_DIR}/{page.lang}/{source.path.split('/', 2)[2]}"
-            message = f"no translation of {source.path}"
-            hint = f"the page shows the {source.lang} text until it is translated"
-            findings.append(Finding(page.lang, "missing", where, 0, message, "warning", hint))
+        if page.fallback:  # the build's own warning says it is missing
             continue
         if not source.meta.description:
             message = "no description: search engines and link previews show nothing"
@@ -191,28 +180,15 @@ def _translation_findings(loaded: Loaded) -> list[Finding]:
             line = source.meta_lines.get("source_hash", 1)
             hint = f"once revised, run: python build.py translated {page.lang}/{page.key}"
             findings.append(Finding(page.lang, "stale", source.path, line, why, "warning", hint))
-    for code in config.codes:
-        for key in site.keys:
-            if site.get(key, code) is None:
-                original = site.get(key, default) or next(p for p in site.pages if p.key == key)
-                where = f"{CONTENT_DIR}/{code}/{original.source.path.split('/', 2)[2]}"
-                message = f"no translation of {original.source.path}"
-                hint = f"until it is translated, the language switcher leads to the {code} home page"
-                findings.append(Finding(code, "missing", where, 0, message, "warning", hint))
     return findings
 
 
 def _catalogue_findings(config: SiteConfig) -> list[Finding]:
-    """UI strings that are untranslated or fuzzy, and languages with no catalogue at all."""
+    """UI strings that are untranslated or fuzzy (a language with no catalogue: the build says so)."""
     findings: list[Finding] = []
     for lang in config.languages:
         status = catalogue_status(config, lang.code)
-        if status is None:
-            if not lang.locale.startswith("en"):  # message ids are English: English needs no catalogue
-                path = f"locales/{lang.code}/LC_MESSAGES/messages.po"
-                message = "no catalogue: menus and labels are shown in English"
-                hint = f"create it with: pybabel init -i locales/messages.pot -d locales -l {lang.code}"
-                findings.append(Finding(lang.code, "ui-untranslated", path, 0, message, "warning", hint))
+        if status is None:  # no catalogue: the build's own warning says so (English needs none)
             continue
         for line, msgid in status.untranslated:
             message = f"untranslated: {msgid!r}"

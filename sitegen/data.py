@@ -114,11 +114,10 @@ class _Reader:
 
     def note_empty(self, keys: Keys) -> None:
         name = self.field_name(keys)
-        self.empty.append(
-            Problem(
-                self.shown, self.doc.line(*keys), f"'{name}' is empty", "fill it in when the fact is known", "warning"
-            )
-        )
+        lang = str(keys[-1]) if keys and keys[-1] in self.config.codes else ""  # 'bank.en': English's
+        line = self.doc.line(*keys)
+        hint = "fill it in when the fact is known"
+        self.empty.append(Problem(self.shown, line, f"'{name}' is empty", hint, "notice", "empty-data", lang))
 
     def field_name(self, keys: Keys) -> str:
         """A field's name for people: list items by their ``key`` when they have one (offices)."""

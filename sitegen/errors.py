@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import errno
 from collections.abc import Iterable
@@ -21,6 +22,10 @@ class Problem:
     message: str = ""
     hint: str = ""
     level: Level = "error"
+    # Where the editors' report (``check``) files it: a kind of finding, and a language if it is
+    # one language's ("" for a kind the report leaves to the build, or for every language).
+    kind: str = ""
+    lang: str = ""
 
     def format(self) -> str:
         """Render as a compiler-style line: ``path:line: error: message (hint)``."""
@@ -36,7 +41,7 @@ class Problem:
         """A warning raised to an error (for ``--strict``); notices stay notices."""
         if self.level != "warning":
             return self
-        return Problem(self.path, self.line, self.message, self.hint, "error")
+        return dataclasses.replace(self, level="error")
 
 
 class SiteError(Exception):
@@ -117,8 +122,10 @@ class Collector:
     def error(self, message: str, path: str | Path = "", line: int = 0, hint: str = "") -> None:
         self.add(Problem(str(path), line, message, hint, "error"))
 
-    def warn(self, message: str, path: str | Path = "", line: int = 0, hint: str = "") -> None:
-        self.add(Problem(str(path), line, message, hint, "warning"))
+    def warn(
+        self, message: str, path: str | Path = "", line: int = 0, hint: str = "", *, kind: str = "", lang: str = ""
+    ) -> None:
+        self.add(Problem(str(path), line, message, hint, "warning", kind, lang))
 
     def catch(self, exc: SiteError) -> None:
         self.add(exc.problem)

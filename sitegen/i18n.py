@@ -158,6 +158,8 @@ def load_translations(config: SiteConfig, problems: Collector) -> dict[str, gett
                     catalogue_path(lang.code),
                     0,
                     f"create it with: pybabel init -i locales/messages.pot -d locales -l {lang.code}",
+                    kind="ui-untranslated",
+                    lang=lang.code,
                 )
             result[lang.code] = gettext.NullTranslations()
         else:

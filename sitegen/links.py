@@ -48,6 +48,8 @@ def page_link_problems(
                     f"link to a page that does not exist: '{href}'",
                     "check the file name; links point to .md files in the same language folder",
                     "warning",
+                    "broken-link",
+                    page.lang,
                 )
             )
         elif fragment and fragment not in ids(target.output):
@@ -58,6 +60,8 @@ def page_link_problems(
                     f"link to a missing heading: '{href}'",
                     f"no heading in {target.source.path} has the id '{fragment}'",
                     "warning",
+                    "broken-link",
+                    page.lang,
                 )
             )
     for src, line in images:
@@ -68,6 +72,8 @@ def page_link_problems(
                 f"image '{src}' has no alt text",
                 "describe the image inside the brackets: ![what it shows](file.jpg)",
                 "warning",
+                "no-alt",
+                page.lang,
             )
         )
     return problems

@@ -140,13 +140,17 @@ def build_model(config: SiteConfig, sources: list[PageSource], problems: Collect
                     where,
                     0,
                     "translate the page, then run: python build.py translated " + f"{lang.code}/{key}",
+                    kind="missing",
+                    lang=lang.code,
                 )
             else:
                 problems.warn(
                     f"no translation of {original.path}",
                     where,
                     0,
-                    "the language switcher will lead to the home page instead",
+                    f"until it is translated, the language switcher leads to the {lang.code} home page",
+                    kind="missing",
+                    lang=lang.code,
                 )
 
     for menu, entries in (("menu", config.menu), ("footer_menu", config.footer_menu)):

@@ -75,8 +75,8 @@ def test_text_report_groups_by_language_and_ends_with_a_summary(
         " (once revised, run: python build.py translated en/about)",
         "    content/en/partners.md: warning: no translation of content/th/partners.md"
         " (until it is translated, the language switcher leads to the en home page)",
-        "    content/my/about.md: warning: no translation of content/th/about.md"
-        " (the page shows the th text until it is translated)",
+        "    content/my/about.md: warning: no translation: showing the th text of content/th/about.md"
+        " (translate the page, then run: python build.py translated my/about)",
         "    locales/th/LC_MESSAGES/messages.po:9: warning: untranslated: 'Home'"
         " (write the translation between the quotes after msgstr)",
         "    locales/th/LC_MESSAGES/messages.po:13: warning: fuzzy (needs review): 'Menu'"
@@ -340,3 +340,15 @@ def test_fixture_source_hashes_are_sha256_of_the_thai_text() -> None:
 
     assert recorded("en/index.md") == recorded("my/index.md") == sha("th/index.md")
     assert recorded("en/about.md") != sha("th/about.md")
+
+
+def test_check_and_build_word_a_missing_translation_alike(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site(base=BASE)
+    code, _, built = run(capsys, "build", "--root", str(root), "--out", str(tmp_path / "out"))
+    assert code == 0
+    missing = [line for line in built.splitlines() if "no translation" in line]
+    assert len(missing) == 3  # en/partners, my/about, my/partners, as in EXPECTED
+    _, report, _ = run(capsys, "check", "--root", str(root))
+    assert all(f"    {line}" in report.splitlines() for line in missing), (missing, report)
