@@ -11,7 +11,6 @@ menu re-renders every page of its language; a template re-renders the pages that
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +32,8 @@ UNKNOWN = (0, 0, 0)  # the stat of an output not written yet
 
 
 def _hash(*parts: object) -> str:
-    return hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()
+    """A digest of plain values (frozen dataclasses, tuples, strings): of their repr."""
+    return digest_bytes(repr(parts).encode("utf-8"))
 
 
 @dataclass(frozen=True)
