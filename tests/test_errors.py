@@ -16,10 +16,9 @@ import pytest
 
 from sitegen.cli import main
 
-from .conftest import MakeSite, tree_digest
+from .conftest import REPO, SITES, MakeSite, tree_digest
 
 BASE = "err-base"
-REPO = Path(__file__).resolve().parents[1]
 
 EN_ABOUT = "content/en/about.md"
 TH_ABOUT = "content/th/about.md"
@@ -28,10 +27,10 @@ OFFICES = "data/offices.yaml"
 PO = "locales/th/LC_MESSAGES/messages.po"
 PAGE_HTML = "templates/page.html"
 
-GOOD_BANK = (REPO / "tests/sites" / BASE / BANK).read_text(encoding="utf-8")
-GOOD_OFFICES = (REPO / "tests/sites" / BASE / OFFICES).read_text(encoding="utf-8")
-GOOD_PO = (REPO / "tests/sites" / BASE / PO).read_text(encoding="utf-8")
-GOOD_SITE = (REPO / "tests/sites" / BASE / "site.yaml").read_text(encoding="utf-8")
+GOOD_BANK = (SITES / BASE / BANK).read_text(encoding="utf-8")
+GOOD_OFFICES = (SITES / BASE / OFFICES).read_text(encoding="utf-8")
+GOOD_PO = (SITES / BASE / PO).read_text(encoding="utf-8")
+GOOD_SITE = (SITES / BASE / "site.yaml").read_text(encoding="utf-8")
 
 
 def page(front: str, body: str = "Text.\n") -> str:
@@ -191,7 +190,7 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     ),
     "undefined data field in the base template": (
         {
-            "templates/base.html": (REPO / "tests/sites" / BASE / "templates/base.html")
+            "templates/base.html": (SITES / BASE / "templates/base.html")
             .read_text()
             .replace("data.bank.account_number", "data.bank.acount_number")
         },

@@ -25,8 +25,9 @@ from sitegen.errors import Problem
 from sitegen.pipeline import Built, build_site
 from sitegen.serve import Preview, SiteWatcher, changed_files, error_page, page_lang, resolve_request, snapshot
 
-REPO = Path(__file__).resolve().parents[1]
-SITE = REPO / "tests" / "sites" / "err-base"  # a small valid bilingual site
+from .conftest import REPO, SITES
+
+SITE = SITES / "err-base"  # a small valid bilingual site
 DEADLINE = 30.0  # generous: these wait for a result, they never measure speed
 
 
