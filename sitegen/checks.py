@@ -16,7 +16,7 @@ from .content import CONTENT_DIR, file_digest, page_key, split_front_matter
 from .errors import BuildFailed, Level, Problem, SiteError, did_you_mean, merge_repeats
 from .i18n import catalogue_status
 from .pipeline import Loaded, link_problems, load_site, render_site
-from .source import decode_text, read_text
+from .source import decode_text, read_text, replace_file
 
 ALL = "*"  # findings that belong to no one language (data files, templates)
 
@@ -205,8 +205,14 @@ def _catalogue_findings(config: SiteConfig) -> list[Finding]:
 
 
 def _find_page(root: Path, lang: str, key: str) -> Path | None:
+    """The page file of ``key`` in ``lang``, if there is one, and its contents are inside the project."""
     folder = root / CONTENT_DIR / lang
-    return next((folder / name for name in (f"{key}.md", f"{key}/index.md") if (folder / name).is_file()), None)
+    project = root.resolve()
+    for name in (f"{key}.md", f"{key}/index.md"):
+        path = folder / name
+        if path.is_file() and path.resolve().is_relative_to(project):
+            return path
+    return None
 
 
 def parse_target(target: str) -> tuple[str, str]:
@@ -224,6 +230,8 @@ def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
     example = "name it as <language>/<page>, for example en/about"
     if lang not in config.codes:
         raise SiteError(f"'{target}' does not start with a language of the site", "", 0, example)
+    if any(part in ("", ".", "..") for part in key.split("/")):  # the page must be under content/<lang>/
+        raise SiteError(f"'{target}' is not the name of a page", "", 0, example)
     if lang == config.default_lang:
         raise SiteError(
             f"'{target}' is in the source language; only translations are marked", shown, 0, "for example en/about"
@@ -259,5 +267,5 @@ def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
             break
     else:
         lines.insert(end, entry)
-    page.write_bytes(newline.join(lines).encode("utf-8"))
+    replace_file(page, newline.join(lines).encode("utf-8"))
     return shown

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,25 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
     finally:
         loader.dispose()
     return Yaml(value, walker.lines, first_line)
+
+
+def replace_file(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a reader, or a crash, sees the old bytes or the new, never a mix.
+
+    The bytes go to a hidden temporary file beside ``path`` (so that no build takes it for a page),
+    are flushed to disk, and then take the place of ``path`` with one ``os.replace``. The file keeps
+    its permissions. A link is not replaced: the file it points to is.
+    """
+    target = path.resolve()
+    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
