@@ -46,9 +46,15 @@ SITE = SITES / "err-base"  # a small valid bilingual site
 DEADLINE = 30.0  # generous: these wait for a result, they never measure speed
 
 
-def copy_site(tmp_path: Path) -> Path:
+def copy_site(tmp_path: Path, site: Path = SITE) -> Path:
+    """A copy of a site's sources (only what the preview watches: never a built ``site/`` or a cache)."""
     root = tmp_path / "site-src"
-    shutil.copytree(SITE, root)
+    root.mkdir()
+    for name in serve.WATCHED:
+        if (site / name).is_dir():
+            shutil.copytree(site / name, root / name)
+        elif (site / name).is_file():
+            shutil.copy2(site / name, root / name)
     return root
 
 
@@ -124,8 +130,8 @@ class Running:
         return self.log.read_text(encoding="utf-8")
 
 
-def start_server(tmp_path: Path) -> Running:
-    root = copy_site(tmp_path)
+def start_server(tmp_path: Path, site: Path = SITE) -> Running:
+    root = copy_site(tmp_path, site)
     port = free_port()
     log = tmp_path / "serve.log"
     tmpdir = tmp_path / "tmp"  # the preview's private build folder goes here, so we can see it removed
