@@ -4,6 +4,12 @@ The preview never touches ``site/``. It builds into a temporary folder of its ow
 (atomically, as ``build`` does), so a failed build leaves the last good one in place.
 While the input has errors, every page request gets an error page that names the
 file and line; the browser reloads it by itself after the next save.
+
+Every request is untrusted: one that does not name the preview in ``Host`` (a loopback
+name or the ``--host`` address, with the port) gets an empty 403, which defeats DNS
+rebinding; the reload socket also wants its own page's ``Origin`` and only ever says
+"reload". No path leads out of the private folder, and the answers carry the site's own
+``_headers`` (its CSP too), so the preview shows what production would block.
 """
 
 from __future__ import annotations
