@@ -284,6 +284,23 @@ def live_page(page: bytes, host: str, port: int) -> bytes:
     return page.replace(b"</head>", script + b"</head>", 1)
 
 
+_explained: set[str | None] = set()
+
+
+def _explain_refusal(host: str | None, access: Access) -> None:
+    """Say once per name why the preview refused it: staff may have typed a name of their own."""
+    if host in _explained or len(_explained) >= 10:  # a flood of names gets ten lines, not more
+        return
+    _explained.add(host)
+    shown = "no Host" if host is None else f"Host {host!r}"
+    print(
+        f"refused a request with {shown}: the preview answers only to localhost, 127.0.0.1 and [::1] "
+        f"with port {access.port}, or to the address given with --host",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 class Guarded(web.RequestHandler):
     """The base of every handler: a request that does not name this preview in ``Host`` gets an empty 403."""
 
@@ -300,6 +317,7 @@ class Guarded(web.RequestHandler):
     def prepare(self) -> None:
         host = self.request.headers.get("Host")
         if host is None or not self.access.host_allowed(host):
+            _explain_refusal(host, self.access)
             raise web.HTTPError(403)
         self.set_header("Content-Security-Policy", preview_policy(host))
 

@@ -347,6 +347,9 @@ def test_a_wrong_host_gets_an_empty_403(server: Running) -> None:
         assert head.startswith(b"HTTP/1.1 " + status + b" "), answer[:200]
         assert body == b""
     assert "Traceback" not in server.output()
+    # the terminal says why, once per name, and never more than ten names
+    assert server.output().count(f"refused a request with Host 'evil.example:{server.port}': the preview answers") == 1
+    assert server.output().count("refused a request with") == 10
 
 
 def test_forcereload_is_not_there(server: Running) -> None:
