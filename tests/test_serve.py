@@ -227,9 +227,8 @@ async def _reload_after(port: int, change: Callable[[], object]) -> dict[str, ob
             json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
         )
         hello = await asyncio.wait_for(conn.read_message(), DEADLINE)
-        assert hello is not None and json.loads(hello)["command"] == "hello"
+        assert hello is not None and json.loads(hello)["command"] == "hello"  # sent once this tab is registered
         conn.write_message(json.dumps({"command": "info", "url": f"http://127.0.0.1:{port}/en/about/"}))
-        await asyncio.sleep(0.5)  # let the server register this tab before the change
         change()
         message = await asyncio.wait_for(conn.read_message(), DEADLINE)
         assert message is not None
