@@ -4,12 +4,22 @@ The preview never touches ``site/``. It builds into a temporary folder of its ow
 (atomically, as ``build`` does), so a failed build leaves the last good one in place.
 While the input has errors, every page request gets an error page that names the
 file and line; the browser reloads it by itself after the next save.
+
+Every request is untrusted: one that does not name the preview in ``Host`` (a loopback
+name or the ``--host`` address, with the port) gets an empty 403, which defeats DNS
+rebinding; the reload socket also wants its own page's ``Origin`` and only ever says
+"reload". No path leads out of the private folder, and the answers carry the site's own
+``_headers`` (its CSP too), so the preview shows what production would block.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import html
+import ipaddress
+import json
 import mimetypes
 import posixpath
 import shutil
@@ -22,20 +32,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
-from livereload import Server
-from livereload.handlers import LiveReloadHandler
-from livereload.watcher import Watcher
+import livereload
 from tornado import ioloop, web
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
 from .config import CONFIG_FILE, load_config
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import BuildFailed, Problem, SiteError, file_system_problem
 from .i18n import LOCALES_DIR
-from .output import ASSETS_DIR
+from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file
 from .pipeline import Built, build_site
 from .source import walk_files
 
@@ -55,6 +64,10 @@ ERROR_PAGE_TEXT: dict[str, dict[str, str]] = {
     },
 }
 FALLBACK_LANG = "en"
+ERROR_PAGE_STYLE = (
+    "body{font:1rem/1.7 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
+    "h1{color:#a00}li{margin:0 0 1rem}code{font-size:1.05rem;font-weight:bold}.hint{color:#555}"
+)
 
 
 # --- the state of the preview ------------------------------------------------------------------
@@ -121,7 +134,9 @@ def resolve_request(out: Path, url_path: str) -> Path | None:
     """The file under ``out`` for a decoded URL path, or None. Never a file outside ``out``.
 
     ``..`` segments, backslashes, drive letters and NUL bytes are refused outright
-    rather than normalised, and the final path is checked after following symlinks.
+    rather than normalised, and every path is checked after following symlinks (a
+    folder's ``index.html`` too). A path the file system refuses (a name too long, a
+    loop of links) is simply not there.
     """
     if "\x00" in url_path:
         return None
@@ -129,12 +144,18 @@ def resolve_request(out: Path, url_path: str) -> Path | None:
     if any(part == ".." or ":" in part for part in parts):
         return None
     base = out.resolve()
-    target = base.joinpath(*parts).resolve()
-    if not target.is_relative_to(base):
+    try:
+        target = _inside(base, base.joinpath(*parts))
+        if target is not None and target.is_dir():
+            target = _inside(base, target / "index.html")
+        return target if target is not None and target.is_file() else None
+    except (OSError, RuntimeError):  # RuntimeError: pathlib's word for a loop of symlinks
         return None
-    if target.is_dir():
-        target = target / "index.html"
-    return target if target.is_file() else None
+
+
+def _inside(base: Path, path: Path) -> Path | None:
+    target = path.resolve()
+    return target if target.is_relative_to(base) else None
 
 
 def page_lang(url_path: str, default_lang: str) -> str:
@@ -162,8 +183,7 @@ def error_page(problems: Iterable[Problem], lang: str) -> str:
         f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(text['title'])}</title>\n"
-        "<style>body{font:1rem/1.7 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
-        "h1{color:#a00}li{margin:0 0 1rem}code{font-size:1.05rem;font-weight:bold}.hint{color:#555}</style>\n"
+        f"<style>{ERROR_PAGE_STYLE}</style>\n"
         "</head>\n<body>\n<main>\n"
         f"<h1>{html.escape(text['title'])}</h1>\n<p>{html.escape(text['intro'])}</p>\n"
         f"<ul>\n{chr(10).join(items)}\n</ul>\n</main>\n</body>\n</html>\n"
@@ -175,31 +195,159 @@ def _is_page_request(url_path: str) -> bool:
     return url_path.endswith("/") or name.endswith(".html") or "." not in name
 
 
-class PreviewHandler(web.RequestHandler):
+# --- who may ask: the Host and Origin rules -----------------------------------------------------
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
+EVERY_ADDRESS = ("", "0.0.0.0", "::")  # --host values that listen on every interface
+
+
+@dataclass(frozen=True)
+class Access:
+    """Which ``Host`` a request may name: a loopback name or the ``--host`` address, with the port.
+
+    Checking ``Host`` defeats DNS rebinding: a page on ``evil.example`` whose name now points
+    at 127.0.0.1 still sends ``Host: evil.example``. When the preview listens on every
+    interface (``--host 0.0.0.0``, to try it on a phone), any IP address is accepted too:
+    an address cannot be rebound, only a name can.
+    """
+
+    host: str
+    port: int
+
+    def host_allowed(self, value: str | None) -> bool:
+        if value is None:
+            return False
+        value = value.lower()
+        own = self.host.lower()
+        names = {*LOOPBACK_NAMES, f"[{own}]" if ":" in own else own}
+        if value in {f"{name}:{self.port}" for name in names} or (self.port == 80 and value in names):
+            return True
+        return self.host in EVERY_ADDRESS and _is_address(value, self.port)
+
+    def origin_allowed(self, origin: str | None, host: str) -> bool:
+        """The reload socket is same-origin only: the page's origin is the address it connects to."""
+        return origin is not None and self.host_allowed(host) and origin.lower() == f"http://{host.lower()}"
+
+
+def _is_address(value: str, port: int) -> bool:
+    """Whether ``value`` is an IP address and ``port``, written as a browser writes it."""
+    name, colon, given = value.rpartition(":")
+    if not colon or given != str(port):
+        return False
+    try:
+        address = ipaddress.ip_address(name.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return name == (f"[{address}]" if address.version == 6 else str(address))
+
+
+# --- what every answer says: the site's own security headers -------------------------------------
+
+
+def site_headers() -> dict[str, str]:
+    """The headers the site's ``_headers`` file gives every path: the preview sends them too."""
+    headers: dict[str, str] = {}
+    pattern = ""
+    for line in headers_file().splitlines():
+        if not line.startswith(" "):
+            pattern = line.strip()
+        elif pattern == "/*":
+            name, _, value = line.strip().partition(":")
+            headers[name] = value.strip()
+    return headers
+
+
+def preview_policy(host: str) -> str:
+    """The site's CSP, plus what only the preview needs: its reload socket and the error page's style.
+
+    ``host`` must be a checked ``Host`` value; it becomes part of the header.
+    """
+    style_hash = base64.b64encode(hashlib.sha256(ERROR_PAGE_STYLE.encode()).digest()).decode()
+    extra = {"connect-src": f"ws://{host}", "style-src": f"'self' 'sha256-{style_hash}'"}
+    directives = []
+    for directive in CONTENT_SECURITY_POLICY.split(";"):
+        name = directive.split()[0]
+        directives.append(f"{name} {extra[name]}" if name in extra else directive.strip())
+    return "; ".join(directives)
+
+
+def live_page(page: bytes, host: str, port: int) -> bytes:
+    """An HTML page as the preview serves it: with the reload script, a file (for script-src 'self').
+
+    A ``<meta>`` copy of the site's CSP gets the preview's policy too, or it would block the socket.
+    """
+    policy = preview_policy(host)
+    for apostrophe in ("'", "&#39;", "&#x27;"):  # the policy as HTML may escape it
+        old, new = (text.replace("'", apostrophe).encode() for text in (CONTENT_SECURITY_POLICY, policy))
+        page = page.replace(old, new)
+    script = f'<script src="/livereload.js?port={port}"></script>'.encode()
+    return page.replace(b"</head>", script + b"</head>", 1)
+
+
+_explained: set[str | None] = set()
+
+
+def _explain_refusal(host: str | None, access: Access) -> None:
+    """Say once per name why the preview refused it: staff may have typed a name of their own."""
+    if host in _explained or len(_explained) >= 10:  # a flood of names gets ten lines, not more
+        return
+    _explained.add(host)
+    shown = "no Host" if host is None else f"Host {host!r}"
+    print(
+        f"refused a request with {shown}: the preview answers only to localhost, 127.0.0.1 and [::1] "
+        f"with port {access.port}, or to the address given with --host",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+class Guarded(web.RequestHandler):
+    """The base of every handler: a request that does not name this preview in ``Host`` gets an empty 403."""
+
+    access: Access
+
+    def initialize(self, access: Access) -> None:
+        self.access = access
+
+    def set_default_headers(self) -> None:
+        for name, value in site_headers().items():
+            self.set_header(name, value)
+        self.set_header("Cache-Control", "no-store")
+
+    def prepare(self) -> None:
+        host = self.request.headers.get("Host")
+        if host is None or not self.access.host_allowed(host):
+            _explain_refusal(host, self.access)
+            raise web.HTTPError(403)
+        self.set_header("Content-Security-Policy", preview_policy(host))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        pass  # no content: an error page would tell a page that is not the preview's what is here
+
+
+class PreviewHandler(Guarded):
     """Serves the last good build, or the error page while the input has errors."""
 
     preview: Preview
 
-    def initialize(self, preview: Preview) -> None:
+    def initialize(self, access: Access, preview: Preview) -> None:  # type: ignore[override]
+        super().initialize(access)
         self.preview = preview
 
-    def set_default_headers(self) -> None:
-        self.set_header("Cache-Control", "no-store")
-        self.set_header("X-Content-Type-Options", "nosniff")
-
     def head(self, path: str) -> None:
-        self.get(path, body=False)
+        self.get(path)  # tornado sends the headers GET would, Content-Length included, and drops the body
 
-    def get(self, path: str, body: bool = True) -> None:
+    def get(self, path: str) -> None:
         url_path = "/" + path
         preview = self.preview
         if preview.failed and _is_page_request(url_path):
             page = error_page(preview.problems, page_lang(url_path, preview.default_lang))
-            self._send(500, "text/html; charset=utf-8", page.encode("utf-8"), body)
+            self._send(500, "text/html; charset=utf-8", page.encode("utf-8"))
             return
         target = resolve_request(preview.out, url_path) if preview.has_build else None
-        if target is None:
-            self._not_found(body)
+        content = _read(target)
+        if target is None or content is None:
+            self._not_found()
             return
         if target.name == "index.html" and not url_path.endswith(("/", ".html")):
             # Rebuilt from the checked path, never from the request: "//host" must not become a redirect away.
@@ -209,20 +357,93 @@ class PreviewHandler(web.RequestHandler):
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/javascript", "application/xml", "image/svg+xml"):
             kind += "; charset=utf-8"
-        self._send(200, kind, target.read_bytes(), body)
+        self._send(200, kind, content)
 
-    def _not_found(self, body: bool) -> None:
-        page = self.preview.out / "404.html"
-        if self.preview.has_build and page.is_file():
-            self._send(404, "text/html; charset=utf-8", page.read_bytes(), body)
+    def _not_found(self) -> None:
+        page = _read(resolve_request(self.preview.out, "/404.html")) if self.preview.has_build else None
+        if page is not None:
+            self._send(404, "text/html; charset=utf-8", page)
         else:
-            self._send(404, "text/plain; charset=utf-8", b"404: not found\n", body)
+            self._send(404, "text/plain; charset=utf-8", b"404: not found\n")
 
-    def _send(self, status: int, kind: str, content: bytes, body: bool) -> None:
+    def _send(self, status: int, kind: str, content: bytes) -> None:
         self.set_status(status)
         self.set_header("Content-Type", kind)
-        if body:
-            self.write(content)
+        if kind.startswith("text/html"):
+            content = live_page(content, self.request.headers["Host"], self.access.port)
+        self.write(content)
+
+
+def _read(path: Path | None) -> bytes | None:
+    if path is None:
+        return None
+    try:
+        return path.read_bytes()
+    except OSError:  # gone or unreadable since it was found: as if it were not there
+        return None
+
+
+class ReloadScript(Guarded):
+    """livereload's browser script, which opens the reload socket."""
+
+    def get(self) -> None:
+        self.set_header("Content-Type", "application/javascript; charset=utf-8")
+        self.write(LIVERELOAD_JS.read_bytes())
+
+    head = get
+
+
+LIVERELOAD_JS = Path(livereload.__file__).parent / "vendors" / "livereload.js"
+LIVERELOAD_PROTOCOL = "http://livereload.com/protocols/official-7"
+RELOAD = {"command": "reload", "path": "*", "liveCSS": False, "liveImg": False}  # "*": names no file
+MAX_MESSAGE_BYTES = 4096  # the browser's messages are a few hundred bytes
+
+
+class ReloadSocket(Guarded, WebSocketHandler):
+    """The websocket the reload script opens. Same-origin only; it only ever says "reload"."""
+
+    clients: ClassVar[set[ReloadSocket]] = set()
+
+    def prepare(self) -> None:
+        super().prepare()
+        if not self.check_origin(self.request.headers.get("Origin")):
+            raise web.HTTPError(403)  # refused before the handshake: not one message either way
+
+    def check_origin(self, origin: str | None) -> bool:
+        return self.access.origin_allowed(origin, self.request.headers.get("Host", ""))
+
+    def on_message(self, message: str | bytes) -> None:
+        try:
+            data = json.loads(message)
+        except (ValueError, RecursionError):
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("command"), str):
+            self.close(1003, "not a livereload message")
+            return
+        if data["command"] == "hello":
+            self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "sitegen"})
+            ReloadSocket.clients.add(self)
+
+    def on_close(self) -> None:
+        ReloadSocket.clients.discard(self)
+
+    @classmethod
+    def reload_all(cls) -> None:
+        for client in list(cls.clients):
+            with contextlib.suppress(WebSocketClosedError):
+                client.write_message(RELOAD)
+
+
+def preview_app(preview: Preview, access: Access) -> web.Application:
+    """The preview's web application: the reload socket and script, and the site."""
+    return web.Application(
+        [
+            (r"/livereload", ReloadSocket, {"access": access}),
+            (r"/livereload\.js", ReloadScript, {"access": access}),
+            (r"/(.*)", PreviewHandler, {"access": access, "preview": preview}),
+        ],
+        websocket_max_message_size=MAX_MESSAGE_BYTES,
+    )
 
 
 # --- watching the site's folder -----------------------------------------------------------------
@@ -254,25 +475,19 @@ def changed_files(before: Snapshot, after: Snapshot) -> list[str]:
     return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
 
 
-class SiteWatcher(Watcher):  # type: ignore[misc]  # livereload has no type hints
+class SiteWatcher:
     """Polls the site's input; after a change and a quiet moment, rebuilds once and reloads the browsers."""
 
     def __init__(self, preview: Preview) -> None:
-        super().__init__()
         self.preview = preview
         self.seen = snapshot(preview.root)
         self.pending: set[str] = set()
         self.changed_at = 0.0
         self.timer: ioloop.PeriodicCallback | None = None
 
-    def start(self, callback: Callable[[], None]) -> bool:
-        """Poll on our own timer (livereload's own polling would reload before the build is done)."""
+    def start(self) -> None:
         self.timer = ioloop.PeriodicCallback(self.tick, POLL_SECONDS * 1000)
         self.timer.start()
-        return True
-
-    def examine(self) -> tuple[None, None]:
-        return None, None
 
     def tick(self) -> None:
         current = snapshot(self.preview.root)
@@ -289,19 +504,7 @@ class SiteWatcher(Watcher):  # type: ignore[misc]  # livereload has no type hint
         shown = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
         self.preview.log(f"{shown} changed")
         self.preview.rebuild()
-        self.filepath = names[0]
-        LiveReloadHandler.reload_waiters()
-
-
-class PreviewServer(Server):  # type: ignore[misc]  # livereload has no type hints
-    """livereload's server, serving through ``PreviewHandler`` instead of a plain static folder."""
-
-    def __init__(self, preview: Preview) -> None:
-        super().__init__(watcher=SiteWatcher(preview))
-        self.preview = preview
-
-    def get_web_handlers(self, script: bytes) -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:
-        return [(r"/(.*)", PreviewHandler, {"preview": self.preview})]
+        ReloadSocket.reload_all()
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -325,9 +528,8 @@ def _serve(preview: Preview, host: str, port: int) -> int:
     with contextlib.suppress(BuildFailed, SiteError):  # the first build reports it
         preview.default_lang = load_config(preview.root).default_lang
     preview.rebuild()
-    server = PreviewServer(preview)
     try:
-        server.application(port, host, live_css=False)
+        preview_app(preview, Access(host, port)).listen(port, host)
     except OSError as exc:
         print(
             f"error: cannot listen on {host}:{port}: {exc.strerror} "
@@ -335,8 +537,7 @@ def _serve(preview: Preview, host: str, port: int) -> int:
             file=sys.stderr,
         )
         return 1
-    watcher: SiteWatcher = server.watcher
-    watcher.start(lambda: None)
+    SiteWatcher(preview).start()
     shown_host = f"[{host}]" if ":" in host else host
     print(f"preview at http://{shown_host}:{port}/ (press Ctrl+C to stop)", file=sys.stderr, flush=True)
     ioloop.IOLoop.current().start()

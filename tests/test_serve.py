@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,14 +18,27 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import markupsafe
 import pytest
-from livereload.handlers import LiveReloadHandler
-from tornado.websocket import websocket_connect
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from sitegen import serve
 from sitegen.errors import Problem
+from sitegen.output import CONTENT_SECURITY_POLICY
 from sitegen.pipeline import Built, build_site
-from sitegen.serve import Preview, SiteWatcher, changed_files, error_page, page_lang, resolve_request, snapshot
+from sitegen.serve import (
+    Access,
+    Preview,
+    ReloadSocket,
+    SiteWatcher,
+    changed_files,
+    error_page,
+    live_page,
+    page_lang,
+    resolve_request,
+    snapshot,
+)
 
 from .conftest import REPO, SITES
 
@@ -31,9 +46,15 @@ SITE = SITES / "err-base"  # a small valid bilingual site
 DEADLINE = 30.0  # generous: these wait for a result, they never measure speed
 
 
-def copy_site(tmp_path: Path) -> Path:
+def copy_site(tmp_path: Path, site: Path = SITE) -> Path:
+    """A copy of a site's sources (only what the preview watches: never a built ``site/`` or a cache)."""
     root = tmp_path / "site-src"
-    shutil.copytree(SITE, root)
+    root.mkdir()
+    for name in serve.WATCHED:
+        if (site / name).is_dir():
+            shutil.copytree(site / name, root / name)
+        elif (site / name).is_file():
+            shutil.copy2(site / name, root / name)
     return root
 
 
@@ -51,17 +72,33 @@ class Response:
     text: str
 
 
-def fetch(port: int, path: str) -> Response:
-    """A GET with the path sent exactly as given (no client-side normalisation)."""
+def fetch(port: int, path: str, method: str = "GET", host: str | None = None) -> Response:
+    """A request with the path sent exactly as given (no client-side normalisation).
+
+    ``host`` replaces the ``Host`` header (the default is the server's own address).
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_host=host is not None, skip_accept_encoding=True)
+        if host is not None:
+            conn.putheader("Host", host)
         conn.endheaders()
         resp = conn.getresponse()
         body = resp.read().decode("utf-8", "replace")
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
     finally:
         conn.close()
+
+
+def raw_request(port: int, request: bytes) -> bytes:
+    """Send bytes exactly as given (no Host unless they carry one); everything the server answers."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+        return b"".join(chunks)
 
 
 def wait_for(what: str, check: Callable[[], bool], proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -93,8 +130,8 @@ class Running:
         return self.log.read_text(encoding="utf-8")
 
 
-def start_server(tmp_path: Path) -> Running:
-    root = copy_site(tmp_path)
+def start_server(tmp_path: Path, site: Path = SITE) -> Running:
+    root = copy_site(tmp_path, site)
     port = free_port()
     log = tmp_path / "serve.log"
     tmpdir = tmp_path / "tmp"  # the preview's private build folder goes here, so we can see it removed
@@ -148,6 +185,8 @@ def test_edit_break_fix_and_stop(server: Running) -> None:
     edited = good.replace(ABOUT_TEXT, "The foundation was registered on 24 December 2008.")
     reload_message = asyncio.run(_reload_after(server.port, lambda: path.write_text(edited, encoding="utf-8")))
     assert reload_message["command"] == "reload"
+    assert reload_message["path"] == "*"  # "reload the page": the tab is not told which file changed
+    assert "about" not in json.dumps(reload_message)
     wait_for("the edited text", lambda: "on 24 December 2008" in server.get("/en/about/").text, server.proc)
 
     # 2. a broken front matter: the error page names file and line; the server keeps running
@@ -158,6 +197,8 @@ def test_edit_break_fix_and_stop(server: Running) -> None:
     assert "The site could not be built" in broken.text
     assert '<html lang="en">' in broken.text
     assert "livereload.js" in broken.text  # so that fixing the file brings the page back by itself
+    head = fetch(server.port, "/en/about/", "HEAD")
+    assert (head.status, head.headers["content-length"], head.text) == (500, str(len(broken.text.encode())), "")
     thai = server.get("/th/about/")
     assert thai.status == 500
     assert "สร้างเว็บไซต์ไม่สำเร็จ" in thai.text
@@ -180,15 +221,14 @@ def test_edit_break_fix_and_stop(server: Running) -> None:
 
 async def _reload_after(port: int, change: Callable[[], object]) -> dict[str, object]:
     """Speak livereload's protocol as the browser's script does, make a change, wait for 'reload'."""
-    conn = await websocket_connect(f"ws://127.0.0.1:{port}/livereload")
+    conn = await _socket(port, {"Origin": f"http://127.0.0.1:{port}"})
     try:
         conn.write_message(
             json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]})
         )
         hello = await asyncio.wait_for(conn.read_message(), DEADLINE)
-        assert hello is not None and json.loads(hello)["command"] == "hello"
+        assert hello is not None and json.loads(hello)["command"] == "hello"  # sent once this tab is registered
         conn.write_message(json.dumps({"command": "info", "url": f"http://127.0.0.1:{port}/en/about/"}))
-        await asyncio.sleep(0.5)  # let the server register this tab before the change
         change()
         message = await asyncio.wait_for(conn.read_message(), DEADLINE)
         assert message is not None
@@ -254,6 +294,274 @@ def test_path_traversal_is_refused(server: Running) -> None:
         assert "root:" not in response.text, path
 
 
+# --- hostile requests: DNS rebinding, other origins, odd paths ------------------------------------
+
+
+def own_hosts(port: int) -> list[str]:
+    """``Host`` values a browser sends for this preview: the loopback names, with the port."""
+    return [f"127.0.0.1:{port}", f"localhost:{port}", f"LocalHost:{port}", f"[::1]:{port}"]
+
+
+def wrong_hosts(port: int) -> list[str]:
+    """What a DNS-rebinding page's requests carry, and near misses of the real names."""
+    return [
+        f"evil.example:{port}",
+        "evil.example",
+        f"127.0.0.1:{port + 1}",
+        "127.0.0.1",
+        "localhost",
+        f"localhost.evil.example:{port}",
+        f"127.0.0.1.nip.io:{port}",
+        f"127.0.0.1:{port}.evil.example",
+        f"evil.example@127.0.0.1:{port}",
+        f"127.0.0.1:{port}/",
+        f"0.0.0.0:{port}",
+        f"[::ffff:127.0.0.1]:{port}",
+        f"127.1:{port}",
+        f"127.0.0.1:0{port}",
+        "",
+    ]
+
+
+GUARDED_PATHS = ["/", "/en/about/", "/th/about", "/robots.txt", "/no-such-page", "/livereload.js", "/livereload"]
+
+
+def test_a_wrong_host_gets_an_empty_403(server: Running) -> None:
+    for host in own_hosts(server.port):
+        assert fetch(server.port, "/en/about/", host=host).status == 200, host
+    for host in wrong_hosts(server.port):
+        for path in GUARDED_PATHS:
+            for method in ("GET", "HEAD", "POST", "OPTIONS"):
+                response = fetch(server.port, path, method, host)
+                assert response.text == "", (host, path, method)
+                if "@" in host or "/" in host:  # not a host name at all: tornado answers 400 by itself
+                    assert response.status == 400, (host, path, method)
+                else:
+                    assert response.status == 403, (host, path, method)
+                    assert response.headers["content-length"] == "0", (host, path, method)
+    # No Host header at all: HTTP/1.1 requires one (tornado answers 400), HTTP/1.0 does not.
+    for version, status in ((b"HTTP/1.0", b"403"), (b"HTTP/1.1", b"400")):
+        answer = raw_request(server.port, b"GET /en/about/ " + version + b"\r\nConnection: close\r\n\r\n")
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 " + status + b" "), answer[:200]
+        assert body == b""
+    assert "Traceback" not in server.output()
+    # the terminal says why, once per name, and never more than ten names
+    assert server.output().count(f"refused a request with Host 'evil.example:{server.port}': the preview answers") == 1
+    assert server.output().count("refused a request with") == 10
+
+
+def test_forcereload_is_not_there(server: Running) -> None:
+    # livereload's /forcereload lets any page on the web reload the preview with a GET
+    response = server.get("/forcereload?path=x")
+    assert response.status == 404
+    assert response.text != "ok"
+
+
+async def _socket(port: int, headers: dict[str, str]) -> WebSocketClientConnection:
+    request = HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers=headers, request_timeout=DEADLINE)
+    return await websocket_connect(request)
+
+
+async def _hello(conn: WebSocketClientConnection) -> dict[str, object]:
+    conn.write_message(json.dumps({"command": "hello", "protocols": ["http://livereload.com/protocols/official-7"]}))
+    answer = await asyncio.wait_for(conn.read_message(), DEADLINE)
+    assert isinstance(answer, str)
+    result: dict[str, object] = json.loads(answer)
+    return result
+
+
+async def _refused(port: int, headers: dict[str, str]) -> int:
+    """The status a refused websocket handshake got; fails if the handshake succeeded or had content."""
+    try:
+        conn = await _socket(port, headers)
+    except HTTPClientError as exc:
+        assert exc.response is not None and exc.response.body == b"", headers
+        return exc.code
+    conn.close()
+    pytest.fail(f"the websocket accepted {headers}")
+
+
+def test_the_websocket_is_same_origin_only(server: Running) -> None:
+    port = server.port
+    own = f"127.0.0.1:{port}"
+    refused = [
+        {"Origin": "http://evil.example"},
+        {"Origin": f"http://evil.example:{port}"},
+        {"Origin": "null"},
+        {"Origin": ""},
+        {"Origin": f"https://{own}"},
+        {"Origin": f"ws://{own}"},
+        {"Origin": f"http://{own}.evil.example"},
+        {"Origin": f"http://{own}/"},
+        {"Origin": f"http://127.0.0.1:{port + 1}"},
+        {"Origin": f"http://localhost:{port}"},  # a loopback name, but not the one this socket was opened on
+        {},  # browsers always send an Origin; without one, nobody can tell where the request comes from
+        {"Host": f"evil.example:{port}", "Origin": f"http://evil.example:{port}"},  # DNS rebinding
+        {"Host": f"evil.example:{port}", "Origin": f"http://{own}"},
+    ]
+
+    async def attempts() -> tuple[list[int], list[dict[str, object]]]:
+        codes = [await _refused(port, headers) for headers in refused]
+        hellos = []
+        for headers in (
+            {"Origin": f"http://{own}"},
+            {"Host": f"localhost:{port}", "Origin": f"http://localhost:{port}"},
+            {"Host": f"LOCALHOST:{port}", "Origin": f"http://localhost:{port}"},
+        ):
+            conn = await _socket(port, headers)
+            hellos.append(await _hello(conn))
+            conn.close()
+        return codes, hellos
+
+    codes, hellos = asyncio.run(attempts())
+    assert codes == [403] * len(refused)
+    assert [hello["command"] for hello in hellos] == ["hello"] * 3
+
+
+def test_garbage_on_the_websocket_is_no_traceback(server: Running) -> None:
+    own = {"Origin": f"http://127.0.0.1:{server.port}"}
+
+    async def talk() -> dict[str, object]:
+        for garbage in ("not json", "[]", "1", "null", '{"command": 5}', "[" * 4000, "{" * 100_000, b"\xff\xfe"):
+            conn = await _socket(server.port, own)
+            conn.write_message(garbage)
+            await asyncio.wait_for(conn.read_message(), DEADLINE)  # None: the server closed it
+            conn.close()
+        conn = await _socket(server.port, own)  # and the next client is served as usual
+        try:
+            return await _hello(conn)
+        finally:
+            conn.close()
+
+    assert asyncio.run(talk())["command"] == "hello"
+    assert "Traceback" not in server.output()
+    assert "Uncaught" not in server.output()
+
+
+def test_head_answers_like_get(server: Running) -> None:
+    for path in ["/en/about/", "/robots.txt", "/sitemap.xml", "/no-such-page/", "/th/about", "/livereload.js"]:
+        get = server.get(path)
+        head = fetch(server.port, path, "HEAD")
+        assert head.status == get.status, path
+        assert head.text == ""
+        get.headers.pop("date"), head.headers.pop("date")
+        assert head.headers == get.headers, path
+        assert int(head.headers["content-length"]) == len(get.text.encode("utf-8")), path
+        assert get.text != "" or get.status in (301, 302), path
+    # HEAD sends no body: the next answer on the same connection starts right after its headers
+    host = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+    answer = raw_request(
+        server.port,
+        b"HEAD /en/about/ HTTP/1.1\r\n"
+        + host
+        + b"\r\nGET /robots.txt HTTP/1.1\r\n"
+        + host
+        + b"Connection: close\r\n\r\n",
+    )
+    first, _, rest = answer.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200 ")
+    assert rest.startswith(b"HTTP/1.1 200 "), rest[:100]
+
+
+HOSTILE_PATHS = [
+    "/" + "a" * 256,
+    "/" + "a" * 300 + "/",
+    "/en/" + "b" * 1000 + ".html",
+    "/th/about/" + "c" * 256 + "/index.html",
+    "/" + "/".join(["d" * 250] * 20),  # longer than PATH_MAX in all
+    "/%00",
+    "/en/%00/",
+    "/robots.txt%00",
+    "/a%00b/",
+    "/en/about/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+    "/" + "%2e%2e/" * 40 + "etc/passwd",
+    "/%2fetc/passwd",
+    "/%5c..%5c..%5c..%5c..%5c..%5cetc%5cpasswd",
+    "/en/about%5c..%5c..%5c..%5c..%5c..%5c..%5cetc%5cpasswd",
+    "/%2Fetc%2Fpasswd",
+    "/.%2e/.%2e/.%2e/.%2e/.%2e/.%2e/etc/passwd",
+]
+
+
+def test_hostile_paths_are_404s_without_a_traceback(server: Running) -> None:
+    for path in HOSTILE_PATHS:
+        for method in ("GET", "HEAD"):
+            response = fetch(server.port, path, method)
+            assert response.status == 404, (path, method)
+            assert "root:" not in response.text, path
+    assert "Traceback" not in server.output()
+    assert "Uncaught" not in server.output()
+
+
+def preview_out(running: Running) -> Path:
+    """The preview's private output folder (under the TMPDIR the test gave it)."""
+    (workdir,) = running.tmpdir.glob("sitegen-preview-*")
+    return workdir / "site"
+
+
+def test_symlinks_in_the_output_never_lead_out_of_it(server: Running) -> None:
+    assert "root:" in Path("/etc/passwd").read_text()  # the target exists: a leak would show
+    out = preview_out(server)
+    (out / "leak.txt").symlink_to("/etc/passwd")
+    (out / "leakdir").symlink_to("/etc")
+    (out / "evil").mkdir()
+    (out / "evil" / "index.html").symlink_to("/etc/passwd")
+    (out / "evil2").mkdir()
+    (out / "evil2" / "index.html").symlink_to("../../../../../../../../../../etc/passwd")
+    (out / "same.txt").symlink_to(out / "robots.txt")  # a link that stays inside keeps working
+    for path in ["/leak.txt", "/leakdir/passwd", "/leakdir/", "/evil/", "/evil", "/evil/index.html", "/evil2/"]:
+        response = server.get(path)
+        assert response.status == 404, path
+        assert "root:" not in response.text, path
+    assert server.get("/same.txt").text == server.get("/robots.txt").text
+    # the 404 page is a file of the output like any other
+    (out / "404.html").unlink()
+    (out / "404.html").symlink_to("/etc/passwd")
+    response = server.get("/no-such-page/")
+    assert response.status == 404
+    assert "root:" not in response.text
+
+
+def test_no_cors_and_the_sites_own_security_headers(server: Running) -> None:
+    port = server.port
+    page = server.get("/en/about/")
+    responses = {
+        "page": page,
+        "text": server.get("/robots.txt"),
+        "404": server.get("/no-such-page/"),
+        "redirect": server.get("/th/about"),
+        "script": server.get("/livereload.js"),
+        "options": fetch(port, "/en/about/", "OPTIONS"),
+        "wrong host": fetch(port, "/en/about/", host="evil.example"),
+    }
+    production = parse_policy(CONTENT_SECURITY_POLICY)
+    for name, response in responses.items():
+        assert not [h for h in response.headers if h.startswith("access-control-")], name
+        assert response.headers["x-content-type-options"] == "nosniff", name
+        assert response.headers["referrer-policy"] == "no-referrer", name
+        assert response.headers["cross-origin-opener-policy"] == "same-origin", name
+        assert response.headers["permissions-policy"].startswith("camera=(), microphone=()"), name
+        policy = parse_policy(response.headers["content-security-policy"])
+        assert policy.keys() == production.keys(), name
+        differ = {key for key in policy if policy[key] != production[key]}
+        # The preview's own additions: its reload socket, and the error page's one inline style.
+        assert differ <= {"connect-src", "style-src"}, name
+    policy = parse_policy(page.headers["content-security-policy"])
+    assert policy["connect-src"] == [f"ws://127.0.0.1:{port}"]
+    assert policy["style-src"][0] == "'self'" and all(s.startswith("'sha256-") for s in policy["style-src"][1:])
+    assert parse_policy(responses["wrong host"].headers["content-security-policy"]) == production
+    # the reload script is a file, so that script-src 'self' allows it: no inline script on the page
+    assert f'<script src="/livereload.js?port={port}"></script>' in page.text
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
+
+
+def parse_policy(policy: str) -> dict[str, list[str]]:
+    directives = [part.split() for part in policy.split(";") if part.strip()]
+    return {words[0]: words[1:] for words in directives}
+
+
 # --- the pieces, in process ---------------------------------------------------------------------
 
 
@@ -264,6 +572,9 @@ def test_resolve_request_stays_inside(tmp_path: Path) -> None:
     (out / "robots.txt").write_text("robots")
     (tmp_path / "work" / "secret.txt").write_text("secret")
     (out / "link").symlink_to(tmp_path / "work" / "secret.txt")
+    (out / "loop").symlink_to(out / "loop")
+    (out / "evil").mkdir()
+    (out / "evil" / "index.html").symlink_to(tmp_path / "work" / "secret.txt")  # a folder's page leading out
     assert resolve_request(out, "/th/about/") == (out / "th/about/index.html").resolve()
     assert resolve_request(out, "/th/about") == (out / "th/about/index.html").resolve()
     assert resolve_request(out, "/robots.txt") == (out / "robots.txt").resolve()
@@ -277,8 +588,62 @@ def test_resolve_request_stays_inside(tmp_path: Path) -> None:
         "/robots.txt\x00",
         "/C:/secret.txt",
         "/nothing",
+        "/" + "a" * 256,
+        "/th/" + "b" * 300 + "/",
+        "/" + "/".join(["c" * 200] * 30),
+        "/loop",
+        "/loop/",
+        "/evil/",
     ]:
         assert resolve_request(out, bad) is None, bad
+
+
+def test_which_hosts_and_origins_are_allowed() -> None:
+    local = Access("127.0.0.1", 8000)
+    assert [local.host_allowed(h) for h in ("127.0.0.1:8000", "localhost:8000", "[::1]:8000", "LOCALHOST:8000")] == [
+        True
+    ] * 4
+    for wrong in (None, "", "127.0.0.1", "localhost", "127.0.0.1:8001", "192.168.1.5:8000", "evil.example:8000"):
+        assert not local.host_allowed(wrong), wrong
+    assert Access("localhost", 80).host_allowed("localhost")  # a browser leaves out port 80
+    assert Access("localhost", 80).host_allowed("127.0.0.1:80")
+    lan = Access("192.168.1.5", 8000)  # --host: that address, and still the loopback names
+    assert lan.host_allowed("192.168.1.5:8000") and lan.host_allowed("localhost:8000")
+    assert not lan.host_allowed("192.168.1.6:8000")
+    assert Access("::1", 8000).host_allowed("[::1]:8000")
+    assert Access("preview.lan", 8000).host_allowed("preview.lan:8000")
+    everywhere = Access("0.0.0.0", 8000)  # every interface: any address, but never a name (names can be rebound)
+    for good in ("192.168.1.6:8000", "10.0.0.1:8000", "[fe80::1]:8000", "localhost:8000"):
+        assert everywhere.host_allowed(good), good
+    for wrong in (
+        "evil.example:8000",
+        "192.168.1.6:8001",
+        "192.168.1.6",
+        "fe80::1:8000",
+        "[FE80:0::1]:8000",
+        "1.2:8000",
+    ):
+        assert not everywhere.host_allowed(wrong), wrong
+    assert local.origin_allowed("http://localhost:8000", "localhost:8000")
+    assert local.origin_allowed("http://localhost:8000", "LocalHost:8000")
+    for origin in (None, "", "null", "https://localhost:8000", "http://127.0.0.1:8000", "http://evil.example"):
+        assert not local.origin_allowed(origin, "localhost:8000"), origin
+    assert not local.origin_allowed("http://evil.example:8000", "evil.example:8000")  # DNS rebinding
+
+
+def test_live_page_adds_the_reload_script_and_the_preview_policy() -> None:
+    meta = '<meta http-equiv="Content-Security-Policy" content="{}">'
+    for escaped in (
+        CONTENT_SECURITY_POLICY,
+        html.escape(CONTENT_SECURITY_POLICY),
+        str(markupsafe.escape(CONTENT_SECURITY_POLICY)),
+    ):
+        page = f"<html><head>{meta.format(escaped)}</head><body>x</body></html>".encode()
+        live = live_page(page, "localhost:8000", 8000).decode()
+        assert "connect-src ws://localhost:8000" in html.unescape(live), escaped
+        assert "connect-src &#" not in live and "'none'; manifest" not in html.unescape(live).split("connect-src")[1]
+        assert live.endswith('<script src="/livereload.js?port=8000"></script></head><body>x</body></html>')
+    assert live_page(b"<p>no head</p>", "localhost:8000", 8000) == b"<p>no head</p>"
 
 
 def test_error_page_language_and_escaping() -> None:
@@ -356,7 +721,7 @@ def test_a_save_in_two_steps_builds_once_after_the_quiet_time(tmp_path: Path, mo
     monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     builds: list[float] = []
     reloads: list[float] = []
-    monkeypatch.setattr(LiveReloadHandler, "reload_waiters", classmethod(lambda cls: reloads.append(clock[0])))
+    monkeypatch.setattr(ReloadSocket, "reload_all", classmethod(lambda cls: reloads.append(clock[0])))
 
     def build(root: Path, out: Path) -> Built:
         builds.append(clock[0])
