@@ -95,57 +95,161 @@ def _hint_for(problem: str) -> str:
     return "check the quotes and indentation on this line"
 
 
+MAX_VALUES = 100_000  # values a document may expand to, aliases (*name) counted each time they are used
+MAX_DEPTH = 50  # levels of nesting
+
+# The tags PyYAML's own constructors may fail on with a Python exception rather than a YAMLError,
+# and what a value with that tag must be.
+_TAG_KINDS = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "base64 data",
+}
+_CONSTRUCT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+
+
 class _Walk:
-    """Records the line of every key and item; refuses a value that contains itself (``&a [*a]``)."""
+    """Records the line of every key and item, before any value is constructed. Refuses what the
+    constructor must not see: a value that contains itself (``&a [*a]``), a key given twice, a
+    document whose aliases expand it past ``MAX_VALUES`` values, nesting deeper than ``MAX_DEPTH``."""
 
     def __init__(self, shown: str, first_line: int) -> None:
         self.shown = shown
         self.first_line = first_line
         self.lines: dict[Keys, int] = {}
-        self.seen: set[int] = set()  # an alias (*name) shares its node: walk it once
+        self.walked: dict[int, tuple[int, int]] = {}  # node → (values, levels below it), aliases expanded
         self.open: set[int] = set()  # the nodes around the one being walked
 
-    def walk(self, node: yaml.Node, prefix: Keys) -> None:
+    def error(self, node: yaml.Node, message: str, hint: str) -> SiteError:
+        return SiteError(message, self.shown, self.line(node), hint)
+
+    def line(self, node: yaml.Node) -> int:
+        return int(node.start_mark.line) + self.first_line
+
+    def walk(self, node: yaml.Node, prefix: Keys, depth: int = 0) -> tuple[int, int]:
+        """The number of values in ``node`` and of levels below it, aliases expanded.
+
+        An alias (*name) shares its node: it is walked once, and counted each time it is used."""
         if id(node) in self.open:
-            raise SiteError(
-                "invalid YAML: a value contains itself",
-                self.shown,
-                node.start_mark.line + self.first_line,
-                "a value that starts with & or * must be put in quotes",
+            raise self.error(
+                node, "invalid YAML: a value contains itself", "a value that starts with & or * must be put in quotes"
             )
-        if id(node) in self.seen:
-            return
-        self.seen.add(id(node))
+        size, height = self.walked.get(id(node)) or self._walk(node, prefix, depth)
+        if depth + height > MAX_DEPTH:
+            raise self.error(
+                node,
+                f"invalid YAML: the value here is nested more than {MAX_DEPTH} levels deep",
+                "use fewer levels of indentation, [ ] or { }",
+            )
+        return size, height
+
+    def _walk(self, node: yaml.Node, prefix: Keys, depth: int) -> tuple[int, int]:
+        if depth > MAX_DEPTH:  # before going deeper: a parser that accepted it may have used its stack
+            raise self.error(
+                node,
+                f"invalid YAML: the value here is nested more than {MAX_DEPTH} levels deep",
+                "use fewer levels of indentation, [ ] or { }",
+            )
         self.open.add(id(node))
+        children: list[tuple[yaml.Node, Keys]] = []
         if isinstance(node, yaml.MappingNode):
+            self._check_keys(node)
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                self.lines[(*prefix, key)] = key_node.start_mark.line + self.first_line
-                self.walk(value_node, (*prefix, key))
+                if isinstance(key_node, yaml.ScalarNode):
+                    key: str | int = key_node.value
+                else:  # a key that is a list or mapping: counted, never looked up
+                    key = str(key_node)
+                    children.append((key_node, (*prefix, "\0key")))
+                self.lines.setdefault((*prefix, key), self.line(key_node))
+                children.append((value_node, (*prefix, key)))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self.lines[(*prefix, index)] = item.start_mark.line + self.first_line
-                self.walk(item, (*prefix, index))
+                self.lines.setdefault((*prefix, index), self.line(item))
+                children.append((item, (*prefix, index)))
+        size, height = 1, 0
+        for child, path in children:
+            child_size, child_height = self.walk(child, path, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_VALUES:
+                raise self.error(
+                    node,
+                    "invalid YAML: the values here repeat others (*name) until they make more than"
+                    f" {MAX_VALUES:,} values",
+                    "write the values out, or use fewer * references",
+                )
         self.open.discard(id(node))
+        self.walked[id(node)] = (size, height)
+        return size, height
+
+    def _check_keys(self, node: yaml.MappingNode) -> None:
+        seen: dict[str, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            first = seen.setdefault(key_node.value, key_node)
+            if first is not key_node:
+                raise self.error(
+                    key_node,
+                    f"'{key_node.value}' is given twice, on lines {self.line(first)} and {self.line(key_node)}",
+                    "keep one of them: the build cannot tell which is right",
+                )
 
 
-def _bad_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.Node | None:
-    """Find the scalar that looks like a date but is not one (PyYAML raises ValueError)."""
+def _bad_scalar(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.ScalarNode | None:
+    """The first scalar whose tag's constructor fails on its text (``!!int abc``, an empty ``!!timestamp``)."""
     stack = [node]
+    seen: set[int] = set()
     while stack:
         current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, yaml.ScalarNode):
-            if current.tag == "tag:yaml.org,2002:timestamp":
+            construct = loader.yaml_constructors.get(current.tag)
+            if current.tag in _TAG_KINDS and construct is not None:
                 try:
-                    loader.construct_yaml_timestamp(current)
-                except ValueError:
+                    construct(loader, current)
+                except (*_CONSTRUCT_ERRORS, yaml.YAMLError):
                     return current
         elif isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
+            for key, value in reversed(current.value):
+                stack.extend((value, key))
         elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+            stack.extend(reversed(current.value))
     return None
+
+
+def _scalar_error(loader: yaml.SafeLoader, node: yaml.Node, shown: str, first_line: int) -> SiteError:
+    """The error for a scalar its tag's constructor refuses, at the scalar's line."""
+    bad = _bad_scalar(loader, node)
+    if bad is None:
+        return SiteError("invalid YAML: a value cannot be read", shown, first_line, _hint_for(""))
+    line = first_line + bad.start_mark.line
+    kind = _TAG_KINDS[bad.tag]
+    tag = "!!" + bad.tag.rsplit(":", 1)[-1]
+    if not bad.value.strip():
+        return SiteError(
+            f"invalid YAML: the tag {tag} needs a value", shown, line, f"write a value after {tag}, or remove it"
+        )
+    if bad.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            loader.construct_yaml_timestamp(bad)
+        except ValueError as exc:  # it has the shape of a date, but is not one: 2024-13-45
+            return SiteError(
+                f"'{bad.value}' is not a valid date: {exc}",
+                shown,
+                line,
+                "write dates as YYYY-MM-DD, for example 2024-02-29",
+            )
+        except AttributeError:  # PyYAML's way of saying it has not the shape of a date
+            pass
+    value = bad.value if len(bad.value) <= 40 else bad.value[:40] + "…"
+    return SiteError(
+        f"invalid YAML: '{value}' is not {kind}", shown, line, f"correct the value, or remove the tag {tag} before it"
+    )
 
 
 def load_yaml(text: str, shown: str, first_line: int = 1) -> Yaml:
@@ -197,19 +301,15 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
         if node is None:
             return Yaml(None, {}, first_line)
         walker = _Walk(shown, first_line)
-        walker.walk(node, ())  # before constructing: a value that contains itself never reaches the checks
+        walker.walk(node, ())  # before constructing: what it refuses never reaches the constructor
         try:
             value = loader.construct_document(node)
-        except ValueError as exc:
-            bad = _bad_timestamp(loader, node)
-            line = first_line + (bad.start_mark.line if bad else 0)
-            text_value = bad.value if bad else ""
-            raise SiteError(
-                f"'{text_value}' is not a valid date: {exc}",
-                shown,
-                line,
-                "write dates as YYYY-MM-DD, for example 2024-02-29",
-            ) from None
+        except _CONSTRUCT_ERRORS:
+            raise _scalar_error(loader, node, shown, first_line) from None
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = first_line + (mark.line if mark else 0)
+            raise SiteError(f"invalid YAML: {exc.problem or exc}", shown, line, _hint_for(str(exc.problem))) from None
         except yaml.YAMLError as exc:
             raise SiteError(f"invalid YAML: {exc}", shown, first_line, _hint_for(str(exc))) from None
     finally:

@@ -312,6 +312,56 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
             " (save it again with the encoding 'UTF-8' in your editor)"
         ],
     ),
+    "a key given twice in a data file": (
+        {BANK: GOOD_BANK + 'account_number: "999-9-99999-9"\n'},
+        [
+            "data/bank.yaml:11: error: 'account_number' is given twice, on lines 8 and 11"
+            " (keep one of them: the build cannot tell which is right)"
+        ],
+    ),
+    "a key given twice in front matter": (
+        {EN_ABOUT: page("title: About us\ndescription: x\ntitle: History\n")},
+        [
+            "content/en/about.md:4: error: 'title' is given twice, on lines 2 and 4"
+            " (keep one of them: the build cannot tell which is right)"
+        ],
+    ),
+    "a key given twice in site.yaml": (
+        {"site.yaml": GOOD_SITE + "base_url: https://example.com\n"},
+        [
+            "site.yaml:20: error: 'base_url' is given twice, on lines 6 and 20"
+            " (keep one of them: the build cannot tell which is right)"
+        ],
+    ),
+    "an empty tag in front matter": (
+        {EN_ABOUT: page("title: !!int\n")},
+        [
+            "content/en/about.md:2: error: invalid YAML: the tag !!int needs a value (write a value after !!int, or remove it)"
+        ],
+    ),
+    "an empty date tag in a data file": (
+        {BANK: GOOD_BANK.replace("swift: KRTHTHBK", "swift: !!timestamp")},
+        [
+            "data/bank.yaml:10: error: invalid YAML: the tag !!timestamp needs a value"
+            " (write a value after !!timestamp, or remove it)"
+        ],
+    ),
+    "an empty tag in site.yaml": (
+        {"site.yaml": GOOD_SITE.replace("phone_region: TH", "phone_region: !!float")},
+        [
+            "site.yaml:19: error: invalid YAML: the tag !!float needs a value (write a value after !!float, or remove it)"
+        ],
+    ),
+    "an alias bomb in a data file": (
+        {
+            "data/bomb.yaml": "a: &a [x, x, x, x, x, x, x, x]\n"
+            + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 8)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+        },
+        [
+            "data/bomb.yaml:6: error: invalid YAML: the values here repeat others (*name) until they make more than"
+            " 100,000 values (write the values out, or use fewer * references)"
+        ],
+    ),
     "unknown key in site.yaml": (
         {"site.yaml": GOOD_SITE.replace("default_lang:", "defualt_lang:")},
         ["site.yaml:7: error: unknown key 'defualt_lang' in site.yaml (did you mean 'default_lang'?)"],
