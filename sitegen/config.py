@@ -10,7 +10,7 @@ from typing import Any
 from babel import Locale, UnknownLocaleError
 
 from .errors import Collector, SiteError, did_you_mean
-from .source import Yaml, load_yaml, read_text
+from .source import Yaml, load_yaml, read_source
 
 CONFIG_FILE = "site.yaml"
 MISSING_POLICIES = ("skip", "fallback")
@@ -160,7 +160,7 @@ def load_config(root: Path) -> SiteConfig:
             f"no {CONFIG_FILE} in {root}", CONFIG_FILE, 0, "run the command from the site's folder, or pass --root"
         )
         problems.raise_errors()
-    doc = load_yaml(read_text(path, CONFIG_FILE), CONFIG_FILE)
+    doc = load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE)
     raw = doc.value
     if not isinstance(raw, dict):
         problems.error(f"{CONFIG_FILE} must be a mapping of keys to values", CONFIG_FILE, 1)
@@ -241,5 +241,5 @@ def _page_list(doc: Yaml, raw: dict[str, Any], key: str, problems: Collector) ->
 
 def menu_line(root: Path, menu: str, index: int) -> int:
     """The line of one menu entry in ``site.yaml``, for reporting a bad page name."""
-    doc = load_yaml(read_text(root / CONFIG_FILE, CONFIG_FILE), CONFIG_FILE)
+    doc = load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE)
     return doc.line(menu, index)

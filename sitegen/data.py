@@ -17,7 +17,7 @@ import phonenumbers
 
 from .config import SiteConfig
 from .errors import Collector, Problem, SiteError, did_you_mean
-from .source import Keys, Yaml, load_yaml, read_text
+from .source import Keys, Yaml, load_yaml, read_source
 
 DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
@@ -321,7 +321,7 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     for path in data_files(config.root):
         shown = f"{DATA_DIR}/{path.name}"
         try:
-            doc = load_yaml(read_text(path, shown), shown)
+            doc = load_yaml(read_source(config.root, shown), shown)
         except SiteError as exc:
             problems.catch(exc)
             continue

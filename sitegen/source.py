@@ -1,8 +1,19 @@
-"""Reading input files: strict UTF-8, and YAML whose mistakes point at the file's own lines."""
+"""Reading input files: only from inside the project, strict UTF-8, and YAML whose mistakes point at
+the file's own lines.
+
+Every file the site is made from is read through ``read_file`` (or ``read_source``, its text):
+a link that leads outside the project (``root``), to a file or through a folder, and anything
+that is not an ordinary file (a fifo, a device) is an error naming the link. Links that stay
+inside the project work. Folders are walked without following linked folders.
+"""
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import stat
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,9 +42,10 @@ class Yaml:
         return self.first_line
 
 
-def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+def walk_files(folder: Path, links: list[str] | None = None) -> list[tuple[str, os.stat_result]]:
     """Every file under ``folder`` (not following linked folders), relative, with its stat.
 
+    The linked folders left out are added to ``links``, when it is given, for ``check_links``.
     A file deleted while the folder is being read is left out, as if it had gone just before."""
     found: list[tuple[str, os.stat_result]] = []
     pending = [("", str(folder))]
@@ -52,7 +64,110 @@ def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
                     found.append((relative, entry.stat()))
                 except FileNotFoundError:
                     continue
+            elif links is not None and entry.is_symlink() and entry.is_dir():
+                links.append(relative)
     return found
+
+
+OUTSIDE_HINT = "replace the link by a copy of the {} inside the project"
+
+
+@functools.lru_cache(maxsize=16)
+def _real_root(root: str) -> str:
+    """The project's folder with every link in its path resolved, ending in a separator."""
+    return os.path.join(os.path.realpath(root), "")
+
+
+def inside_project(root: Path, relative: str) -> Path:
+    """The real path of ``root/relative`` (links resolved); a ``SiteError`` naming the link if it
+    leads outside the project. The file need not exist."""
+    real = os.path.realpath(os.path.join(root, relative))
+    real_root = _real_root(str(root))
+    if not (real + os.sep).startswith(real_root):
+        raise _outside(root, relative, real_root)
+    return Path(real)
+
+
+def _outside(root: Path, relative: str, real_root: str) -> SiteError:
+    """The error for a path that leads outside the project: at the first link on the way out."""
+    parts = Path(relative).parts
+    for count in range(1, len(parts) + 1):
+        shown = "/".join(parts[:count])
+        path = os.path.join(root, shown)
+        target = os.path.realpath(path)
+        if os.path.islink(path) and not (target + os.sep).startswith(real_root):
+            kind = "folder" if os.path.isdir(target) else "file"
+            message = f"'{shown}' is a link to {target}, outside the project"
+            return SiteError(message, shown, 0, OUTSIDE_HINT.format(kind))
+    return SiteError(f"'{relative}' is outside the project", relative, 0, "name a file inside the project")
+
+
+def check_links(root: Path, folder: str, links: list[str]) -> list[SiteError]:
+    """The linked folders under ``folder`` that ``walk_files`` left out and that lead outside the project."""
+    errors: list[SiteError] = []
+    for link in links:
+        try:
+            inside_project(root, f"{folder}/{link}")
+        except SiteError as exc:
+            errors.append(exc)
+    return errors
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # the path is resolved: a link now is a link swapped in since
+    | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in since the check must not hang the build
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def read_file(root: Path, relative: str) -> bytes:
+    """The bytes of the project's file ``root/relative``, if it is an ordinary file inside the project.
+
+    A link that leads outside, a fifo, a device or a link loop is a ``SiteError`` naming the path;
+    a missing file is ``FileNotFoundError``, as for ``open``."""
+    path = inside_project(root, relative)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before opening: opening a device can do things
+            raise _not_a_file(relative)
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SiteError(
+                f"'{relative}' is a link that leads round in a circle", relative, 0, "remove the link"
+            ) from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise _not_a_file(relative)
+        return stream.read()
+
+
+def _not_a_file(relative: str) -> SiteError:
+    return SiteError(
+        f"'{relative}' is not an ordinary file", relative, 0, "replace it by an ordinary file, or remove it"
+    )
+
+
+def read_source(root: Path, relative: str) -> str:
+    """The text of the project's file ``root/relative``: ``read_file``, then ``decode_text``."""
+    return decode_text(read_file(root, relative), relative)
+
+
+def load_template(root: Path, folder: str, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """A template for Jinja's ``FunctionLoader``, read with ``read_file``: (text, file name, up to date).
+
+    None (Jinja's "not found") for a name that is missing or climbs out of ``folder`` with ``..``."""
+    pieces = name.split("/")
+    if any(not piece or piece in (".", "..") or os.sep in piece for piece in pieces):
+        return None
+    relative = "/".join((folder, *pieces))
+    try:
+        data = read_file(root, relative)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return decode_text(data, relative), os.path.normpath(os.path.join(root, folder, *pieces)), lambda: True
 
 
 def read_text(path: Path, shown: str) -> str:

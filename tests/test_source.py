@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
-from sitegen.errors import SiteError
-from sitegen.source import MAX_DEPTH, MAX_VALUES, load_yaml
+from sitegen.errors import BuildFailed, SiteError
+from sitegen.pipeline import build_site
+from sitegen.source import MAX_DEPTH, MAX_VALUES, load_yaml, read_file
+
+from .conftest import SITES, MakeSite, tree_digest
 
 
 def yaml_error(text: str, first_line: int = 1) -> str:
@@ -133,3 +140,226 @@ def test_a_date_that_does_not_exist_keeps_its_message() -> None:
 def test_good_tags_still_work() -> None:
     doc = load_yaml("a: !!int 12\nb: !!str 12\nc: !!float 1.5\nd: !!bool true\n", "x.yaml")
     assert doc.value == {"a": 12, "b": "12", "c": 1.5, "d": True}
+
+
+# --- nothing from outside the project -----------------------------------------------------------
+
+SECRET = "SECRET-7f3a"  # in every outside file: it must never reach the output
+OUTSIDE_PAGE = f"---\ntitle: Outside\n---\n\n{SECRET}\n"
+HINT_FILE = "replace the link by a copy of the file inside the project"
+HINT_FOLDER = "replace the link by a copy of the folder inside the project"
+
+
+@pytest.fixture
+def outside(tmp_path: Path) -> Path:
+    """A folder beside the project, with files an attacker would like published."""
+    folder = tmp_path / "outside"
+    (folder / "pages").mkdir(parents=True)
+    (folder / "secret.txt").write_text(f"{SECRET}\n", encoding="utf-8")
+    (folder / "page.md").write_text(OUTSIDE_PAGE, encoding="utf-8")
+    (folder / "pages" / "about.md").write_text(OUTSIDE_PAGE, encoding="utf-8")
+    (folder / "pages" / "index.md").write_text(OUTSIDE_PAGE, encoding="utf-8")
+    (folder / "bank.yaml").write_text(f"swift: {SECRET}\n", encoding="utf-8")
+    (folder / "partial.html").write_text(SECRET, encoding="utf-8")
+    (folder / "templates").mkdir()
+    (folder / "templates" / "partial.html").write_text(SECRET, encoding="utf-8")
+    (folder / "th" / "LC_MESSAGES").mkdir(parents=True)
+    po = (SITES / "basic" / "locales/th/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    (folder / "th" / "LC_MESSAGES" / "messages.po").write_text(po + f'\nmsgid "x"\nmsgstr "{SECRET}"\n', "utf-8")
+    return folder
+
+
+def link(root: Path, relative: str, target: Path | str) -> None:
+    path = root / relative
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.symlink(target, path)
+
+
+def failed_build(root: Path, out: Path) -> list[str]:
+    """Build, expecting a refusal; the output never holds an outside file's text."""
+    with pytest.raises((BuildFailed, SiteError)) as info:
+        build_site(root, out, jobs=1)
+    exc = info.value
+    problems = exc.problems if isinstance(exc, BuildFailed) else (exc.problem,) if isinstance(exc, SiteError) else ()
+    if out.exists():
+        assert not any(SECRET.encode() in p.read_bytes() for p in out.rglob("*") if p.is_file())
+    return [p.format() for p in problems]
+
+
+def includes(partial: str) -> str:
+    """page.html, with the page's text and a partial included after it."""
+    head = '{% extends "base.html" %}\n{% block main %}\n{{ page.content }}'
+    return head + '{% include "' + partial + '" %}\n{% endblock %}\n'
+
+
+# (files of the project, links (path → target: "@/x" is outside/x, otherwise a path in the project),
+#  the error lines expected, with {out} standing for the outside folder)
+LINKS: dict[str, tuple[dict[str, str | bytes | None], dict[str, str], list[str]]] = {
+    "a page": (
+        {},
+        {"content/en/about.md": "@/page.md"},
+        [
+            f"content/en/about.md: error: 'content/en/about.md' is a link to {{out}}/page.md, outside the project ({HINT_FILE})"
+        ],
+    ),
+    "a language folder": (
+        {},
+        {"content/en": "@/pages"},
+        [f"content/en: error: 'content/en' is a link to {{out}}/pages, outside the project ({HINT_FOLDER})"],
+    ),
+    "a folder of pages": (
+        {},
+        {"content/en/news": "@/pages"},
+        [f"content/en/news: error: 'content/en/news' is a link to {{out}}/pages, outside the project ({HINT_FOLDER})"],
+    ),
+    "an asset": (
+        {},
+        {"assets/passwd.txt": "@/secret.txt"},
+        [
+            f"assets/passwd.txt: error: 'assets/passwd.txt' is a link to {{out}}/secret.txt, outside the project ({HINT_FILE})"
+        ],
+    ),
+    "/proc/self/environ as an asset": (
+        {},
+        {"assets/env.txt": "/proc/self/environ"},
+        [
+            f"assets/env.txt: error: 'assets/env.txt' is a link to {os.path.realpath('/proc/self/environ')}, outside the project ({HINT_FILE})"
+        ],
+    ),
+    "a folder of assets": (
+        {},
+        {"assets/files": "@"},
+        [f"assets/files: error: 'assets/files' is a link to {{out}}, outside the project ({HINT_FOLDER})"],
+    ),
+    "the assets folder": (
+        {},
+        {"assets": "@"},
+        [f"assets: error: 'assets' is a link to {{out}}, outside the project ({HINT_FOLDER})"],
+    ),
+    "a template partial": (
+        {"templates/page.html": includes("partial.html")},
+        {"templates/partial.html": "@/partial.html"},
+        [
+            f"templates/partial.html: error: 'templates/partial.html' is a link to {{out}}/partial.html, outside the project ({HINT_FILE})"
+        ],
+    ),
+    "a folder of templates": (
+        {"templates/page.html": includes("parts/partial.html")},
+        {"templates/parts": "@/templates"},
+        [
+            f"templates/parts: error: 'templates/parts' is a link to {{out}}/templates, outside the project ({HINT_FOLDER})"
+        ],
+    ),
+    "a data file": (
+        {},
+        {"data/bank.yaml": "@/bank.yaml"},
+        [f"data/bank.yaml: error: 'data/bank.yaml' is a link to {{out}}/bank.yaml, outside the project ({HINT_FILE})"],
+    ),
+    "the data folder": (
+        {},
+        {"data": "@"},
+        [f"data: error: 'data' is a link to {{out}}, outside the project ({HINT_FOLDER})"],
+    ),
+    "a catalogue": (
+        {},
+        {"locales/th/LC_MESSAGES/messages.po": "@/th/LC_MESSAGES/messages.po"},
+        [
+            "locales/th/LC_MESSAGES/messages.po: error: 'locales/th/LC_MESSAGES/messages.po' is a link to"
+            f" {{out}}/th/LC_MESSAGES/messages.po, outside the project ({HINT_FILE})"
+        ],
+    ),
+    "a language's catalogue folder": (
+        {},
+        {"locales/th": "@/th"},
+        [f"locales/th: error: 'locales/th' is a link to {{out}}/th, outside the project ({HINT_FOLDER})"],
+    ),
+    "site.yaml": (
+        {},
+        {"site.yaml": "@/bank.yaml"},
+        [f"site.yaml: error: 'site.yaml' is a link to {{out}}/bank.yaml, outside the project ({HINT_FILE})"],
+    ),
+    "a chain of links, the last one leading out": (
+        {},
+        {"content/en/about.md": "../../.hop/about.md", ".hop": "@/pages"},
+        [
+            f"content/en/about.md: error: 'content/en/about.md' is a link to {{out}}/pages/about.md, outside the project ({HINT_FILE})"
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(LINKS))
+def test_a_link_out_of_the_project_is_an_error_naming_it(
+    make_site: MakeSite, outside: Path, tmp_path: Path, case: str
+) -> None:
+    files, links, expected = LINKS[case]
+    root = make_site({"assets/style.css": "body { color: black; }\n", **files}, base="err-base")
+    for relative, target in links.items():
+        link(root, relative, str(outside) + target[1:] if target.startswith("@") else target)
+    real = os.path.realpath(outside)
+    assert failed_build(root, tmp_path / "out") == [line.format(out=real) for line in expected]
+
+
+def test_links_that_stay_inside_the_project_work(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(
+        {
+            "assets/style.css": "body { color: black; }\n",
+            "shared/about.md": "---\ntitle: Shared about\n---\n\nShared text.\n",
+            "shared/partial.html": "<p>partial inside</p>\n",
+            "templates/page.html": includes("partial.html"),
+        },
+        base="err-base",
+    )
+    link(root, "content/en/about.md", "../../shared/about.md")  # relative
+    link(root, "templates/partial.html", root / "shared/partial.html")  # absolute
+    link(root, "assets/copy.css", "style.css")
+    out = build_site(root, tmp_path / "out", jobs=1).out
+    html = (out / "en/about/index.html").read_text(encoding="utf-8")
+    assert "Shared text." in html and "partial inside" in html
+    assert len(list((out / "assets").glob("copy.*.css"))) == 1
+
+
+def test_a_fifo_is_refused_without_waiting_for_it(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"assets/style.css": "body {}\n"}, base="err-base")
+    os.mkfifo(root / "data/extra.yaml")
+    assert failed_build(root, tmp_path / "out") == [
+        "data/extra.yaml: error: 'data/extra.yaml' is not an ordinary file (replace it by an ordinary file, or remove it)"
+    ]
+
+
+def test_a_link_loop_is_an_error(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({}, base="err-base")
+    os.symlink("loop.yaml", root / "data/loop.yaml")
+    assert failed_build(root, tmp_path / "out") == [
+        "data/loop.yaml: error: 'data/loop.yaml' is a link that leads round in a circle (remove the link)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("relative", "target"),
+    [("assets/style.css", "secret.txt"), ("data/bank.yaml", "bank.yaml"), ("templates/base.html", "partial.html")],
+)
+def test_a_file_replaced_by_a_link_is_caught_by_the_next_incremental_build(
+    make_site: MakeSite, outside: Path, tmp_path: Path, relative: str, target: str
+) -> None:
+    """The cache must not vouch for a file whose stat it knows: a link's stat is its target's."""
+    root = make_site({"assets/style.css": "body {}\n"}, base="err-base")
+    out = tmp_path / "out"
+    build_site(root, out, jobs=1)
+    before = tree_digest(out)
+    link(root, relative, outside / target)
+    errors = failed_build(root, out)
+    assert [e.split(":")[0] for e in errors] == [relative], errors
+    assert tree_digest(out) == before
+
+
+def test_read_file_refuses_a_path_that_climbs_out(tmp_path: Path) -> None:
+    (tmp_path / "project").mkdir()
+    (tmp_path / "secret.txt").write_text(SECRET, encoding="utf-8")
+    with pytest.raises(SiteError) as info:
+        read_file(tmp_path / "project", "../secret.txt")
+    assert "outside the project" in str(info.value)
