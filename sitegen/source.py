@@ -80,26 +80,43 @@ def _real_root(root: str) -> str:
 
 def inside_project(root: Path, relative: str) -> Path:
     """The real path of ``root/relative`` (links resolved); a ``SiteError`` naming the link if it
-    leads outside the project. The file need not exist."""
+    leads outside the project, or into a hidden file of it (``.git/config`` holds CI tokens).
+    The file need not exist."""
+    if "\0" in relative:
+        raise SiteError(f"{relative!r} is not a file name", "", 0, "remove the invisible character from the name")
     real = os.path.realpath(os.path.join(root, relative))
     real_root = _real_root(str(root))
-    if not (real + os.sep).startswith(real_root):
-        raise _outside(root, relative, real_root)
+    if _where(real, real_root):
+        raise _refused(root, relative, real_root)
     return Path(real)
 
 
-def _outside(root: Path, relative: str, real_root: str) -> SiteError:
-    """The error for a path that leads outside the project: at the first link on the way out."""
+def _where(real: str, real_root: str) -> str:
+    """Why a real path is not one of the project's own files ("" when it is)."""
+    if not (real + os.sep).startswith(real_root):
+        return "outside the project"
+    if any(part.startswith(".") for part in real[len(real_root) :].split(os.sep)):
+        return "a hidden file of the project"
+    return ""
+
+
+def _refused(root: Path, relative: str, real_root: str) -> SiteError:
+    """The error for a path that leads out of the project's own files: at the first link on the way."""
     parts = Path(relative).parts
     for count in range(1, len(parts) + 1):
         shown = "/".join(parts[:count])
         path = os.path.join(root, shown)
         target = os.path.realpath(path)
-        if os.path.islink(path) and not (target + os.sep).startswith(real_root):
+        where = _where(target, real_root)
+        if os.path.islink(path) and where:
             kind = "folder" if os.path.isdir(target) else "file"
-            message = f"'{shown}' is a link to {target}, outside the project"
-            return SiteError(message, shown, 0, OUTSIDE_HINT.format(kind))
-    return SiteError(f"'{relative}' is outside the project", relative, 0, "name a file inside the project")
+            return SiteError(f"'{shown}' is a link to {target}, {where}", shown, 0, OUTSIDE_HINT.format(kind))
+    return SiteError(
+        f"'{relative}' is {_where(os.path.realpath(os.path.join(root, relative)), real_root)}",
+        relative,
+        0,
+        "name one of the site's own files",
+    )
 
 
 def check_links(root: Path, folder: str, links: list[str]) -> list[SiteError]:
@@ -160,7 +177,7 @@ def load_template(root: Path, folder: str, name: str) -> tuple[str, str, Callabl
 
     None (Jinja's "not found") for a name that is missing or climbs out of ``folder`` with ``..``."""
     pieces = name.split("/")
-    if any(not piece or piece in (".", "..") or os.sep in piece for piece in pieces):
+    if any(not piece or piece in (".", "..") or os.sep in piece or "\0" in piece for piece in pieces):
         return None
     relative = "/".join((folder, *pieces))
     try:

@@ -323,6 +323,24 @@ def test_links_that_stay_inside_the_project_work(make_site: MakeSite, tmp_path: 
     assert len(list((out / "assets").glob("copy.*.css"))) == 1
 
 
+def test_a_link_into_a_hidden_folder_of_the_project_is_an_error(make_site: MakeSite, tmp_path: Path) -> None:
+    """CI checkouts keep a token in .git/config: inside the project, but never part of the site."""
+    root = make_site({".git/config": f"[http]\n\textraheader = AUTHORIZATION: basic {SECRET}\n"}, base="err-base")
+    link(root, "assets/config.txt", "../.git/config")
+    assert failed_build(root, tmp_path / "out") == [
+        f"assets/config.txt: error: 'assets/config.txt' is a link to {os.path.realpath(root)}/.git/config,"
+        f" a hidden file of the project ({HINT_FILE})"
+    ]
+
+
+def test_a_template_name_with_a_nul_is_not_found(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/en/about.md": '---\ntitle: About\ntemplate: "page\\0.html"\n---\n'}, base="err-base")
+    errors = failed_build(root, tmp_path / "out")
+    assert errors == [
+        "content/en/about.md:3: error: template 'page\x00.html' does not exist (did you mean 'page.html'?)"
+    ]
+
+
 def test_a_fifo_is_refused_without_waiting_for_it(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({"assets/style.css": "body {}\n"}, base="err-base")
     os.mkfifo(root / "data/extra.yaml")
