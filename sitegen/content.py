@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .errors import Collector, SiteError, did_you_mean
-from .source import check_links, load_yaml, read_source, walk_files
+from .source import check_links, inside_project, load_yaml, read_source, walk_files
 
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
@@ -188,6 +188,11 @@ def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
     are errors; a file that looks meant as a page but does not end in ``.md`` is a warning. Linked
     folders are not followed (one that leads outside the project is an error)."""
     base = config.root / CONTENT_DIR
+    try:  # before walking: a link to / would have the whole disk walked
+        inside_project(config.root, CONTENT_DIR)
+    except SiteError as exc:
+        problems.catch(exc)
+        return []
     if not base.is_dir():
         problems.error(
             f"there is no {CONTENT_DIR}/ folder", CONTENT_DIR, 0, f"create {CONTENT_DIR}/<language>/index.md"
@@ -213,6 +218,11 @@ def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
                 0,
                 f"add it under 'languages:' in site.yaml, or rename the folder; {did_you_mean(entry.name, config.codes)}",
             )
+            continue
+        try:
+            inside_project(config.root, shown)
+        except SiteError as exc:
+            problems.catch(exc)
             continue
         links: list[str] = []
         listed = walk_files(Path(entry.path), links)

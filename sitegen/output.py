@@ -58,6 +58,10 @@ def find_assets(root: Path, digest: Callable[[str], str] | None = None) -> list[
     from .errors import BuildFailed, SiteError
     from .source import check_links, inside_project, read_file, walk_files
 
+    try:  # before walking: a link to / would have the whole disk walked
+        inside_project(root, ASSETS_DIR)
+    except SiteError as exc:
+        raise BuildFailed([exc.problem]) from None
     links: list[str] = []
     found = walk_files(root / ASSETS_DIR, links)
     problems = [exc.problem for exc in check_links(root, ASSETS_DIR, links)]

@@ -282,6 +282,24 @@ LINKS: dict[str, tuple[dict[str, str | bytes | None], dict[str, str], list[str]]
         {"site.yaml": "@/bank.yaml"},
         [f"site.yaml: error: 'site.yaml' is a link to {{out}}/bank.yaml, outside the project ({HINT_FILE})"],
     ),
+    "the content folder, linked to /": (
+        {},
+        {"content": "/"},
+        [
+            f"content: error: 'content' is a link to /, outside the project ({HINT_FOLDER})",
+            "site.yaml:18: error: menu entry 'about' is not a page (create content/th/about.md or remove it from the list)",
+        ],
+    ),
+    "the assets folder, linked to /": (
+        {},
+        {"assets": "/"},
+        [f"assets: error: 'assets' is a link to /, outside the project ({HINT_FOLDER})"],
+    ),
+    "a language folder, linked to /": (
+        {},
+        {"content/th": "/"},
+        [f"content/th: error: 'content/th' is a link to /, outside the project ({HINT_FOLDER})"],
+    ),
     "a chain of links, the last one leading out": (
         {},
         {"content/en/about.md": "../../.hop/about.md", ".hop": "@/pages"},
