@@ -2,9 +2,10 @@
 the file's own lines.
 
 Every file the site is made from is read through ``read_file`` (or ``read_source``, its text):
-a link that leads outside the project (``root``), to a file or through a folder, and anything
-that is not an ordinary file (a fifo, a device) is an error naming the link. Links that stay
-inside the project work. Folders are walked without following linked folders.
+a link that leads outside the project (``root``) or into a hidden file of it (``.git/``), to a
+file or through a folder, and anything that is not an ordinary file (a fifo, a device) are
+errors naming the link. Links to the site's own files work. Folders are walked without
+following linked folders.
 """
 
 from __future__ import annotations
@@ -188,7 +189,9 @@ def load_template(root: Path, folder: str, name: str) -> tuple[str, str, Callabl
 
 
 def read_text(path: Path, shown: str) -> str:
-    """Read a UTF-8 file, naming the line of the first byte that is not UTF-8."""
+    """Read a UTF-8 file, naming the line of the first byte that is not UTF-8.
+
+    Any file at all: the files a site is made from are read with ``read_source``."""
     return decode_text(path.read_bytes(), shown)
 
 
