@@ -242,6 +242,7 @@ _TAG_KINDS = {
     "tag:yaml.org,2002:timestamp": "a date",
     "tag:yaml.org,2002:binary": "base64 data",
 }
+_BINARY = "tag:yaml.org,2002:binary"
 _CONSTRUCT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
@@ -250,7 +251,8 @@ class _Walk:
     constructor must not see: a value that contains itself (``&a [*a]``), a key given twice, a
     document whose aliases expand it past ``MAX_VALUES`` values, nesting deeper than ``MAX_DEPTH``."""
 
-    def __init__(self, shown: str, first_line: int) -> None:
+    def __init__(self, loader: yaml.SafeLoader, shown: str, first_line: int) -> None:
+        self.loader = loader
         self.shown = shown
         self.first_line = first_line
         self.lines: dict[Keys, int] = {}
@@ -320,17 +322,28 @@ class _Walk:
         return size, height
 
     def _check_keys(self, node: yaml.MappingNode) -> None:
-        seen: dict[str, yaml.Node] = {}
+        seen: dict[object, yaml.Node] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            first = seen.setdefault(key_node.value, key_node)
+            first = seen.setdefault(self._key(key_node), key_node)
             if first is not key_node:
                 raise self.error(
                     key_node,
                     f"'{key_node.value}' is given twice, on lines {self.line(first)} and {self.line(key_node)}",
                     "keep one of them: the build cannot tell which is right",
                 )
+
+    def _key(self, node: yaml.ScalarNode) -> object:
+        """The key as the mapping will hold it: 'true' and 'yes', or '1' and '01', are one key."""
+        construct = self.loader.yaml_constructors.get(node.tag)
+        if node.tag in _TAG_KINDS and node.tag != _BINARY and construct is not None:
+            try:
+                value = construct(self.loader, node)
+            except (*_CONSTRUCT_ERRORS, yaml.YAMLError):
+                return node.value  # reported when the document is constructed
+            return value  # PyYAML's .nan is one object, and so one key, however it is written
+        return None if node.tag == "tag:yaml.org,2002:null" else node.value
 
 
 def _bad_scalar(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.ScalarNode | None:
@@ -435,7 +448,7 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
             ) from None
         if node is None:
             return Yaml(None, {}, first_line)
-        walker = _Walk(shown, first_line)
+        walker = _Walk(loader, shown, first_line)
         walker.walk(node, ())  # before constructing: what it refuses never reaches the constructor
         try:
             value = loader.construct_document(node)

@@ -399,3 +399,23 @@ def test_read_file_refuses_a_path_that_climbs_out(tmp_path: Path) -> None:
     with pytest.raises(SiteError) as info:
         read_file(tmp_path / "project", "../secret.txt")
     assert "outside the project" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "true: a\nyes: b\n",
+        "1: a\n01: b\n",
+        "1: a\n1.0: b\n",
+        "null: a\n~: b\n",
+        "1: a\n!!int 1: b\n",
+        ".nan: a\n.NaN: b\n",
+    ],
+)
+def test_two_keys_the_mapping_cannot_tell_apart_are_one_key_given_twice(text: str) -> None:
+    assert "is given twice, on lines 1 and 2" in yaml_error(text)
+
+
+def test_keys_that_only_look_alike_are_two_keys() -> None:
+    doc = load_yaml("a: 1\nA: 2\nx1: 5\nx01: 6\n'1': 7\n", "x.yaml")
+    assert len(doc.value) == 5
