@@ -85,11 +85,30 @@ def inside_project(root: Path, relative: str) -> Path:
     The file need not exist."""
     if "\0" in relative:
         raise SiteError(f"{relative!r} is not a file name", "", 0, "remove the invisible character from the name")
-    real = os.path.realpath(os.path.join(root, relative))
     real_root = _real_root(str(root))
+    real = _without_links(real_root, relative) or os.path.realpath(os.path.join(root, relative))
     if _where(real, real_root):
         raise _refused(root, relative, real_root)
     return Path(real)
+
+
+def _without_links(real_root: str, relative: str) -> str:
+    """``real_root/relative`` when no part of ``relative`` is a link (or ``..``), else "".
+
+    The common case, in a lstat per part below the root, where ``realpath`` takes one per part
+    of the whole path and more Python: every page is read through here, twice."""
+    path = real_root.rstrip(os.sep) or os.sep
+    parts = relative.split("/")
+    for index, part in enumerate(parts):
+        if part in ("", ".", ".."):
+            return ""
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return ""
+        except OSError:  # missing: nothing below it can be a link
+            return os.path.join(path, *parts[index + 1 :])
+    return path
 
 
 def _where(real: str, real_root: str) -> str:

@@ -419,3 +419,11 @@ def test_two_keys_the_mapping_cannot_tell_apart_are_one_key_given_twice(text: st
 def test_keys_that_only_look_alike_are_two_keys() -> None:
     doc = load_yaml("a: 1\nA: 2\nx1: 5\nx01: 6\n'1': 7\n", "x.yaml")
     assert len(doc.value) == 5
+
+
+def test_read_file_takes_a_path_that_climbs_but_stays_inside(tmp_path: Path) -> None:
+    (tmp_path / "content").mkdir()
+    (tmp_path / "site.yaml").write_text("title: x\n", encoding="utf-8")
+    assert read_file(tmp_path, "content/../site.yaml") == b"title: x\n"
+    with pytest.raises(FileNotFoundError):
+        read_file(tmp_path, "content/missing/deeper.md")
