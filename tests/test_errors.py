@@ -383,6 +383,13 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
             " and '-' (rename it to content/en/news/report-2024.md)"
         ],
     ),
+    "a page name ending in .md twice": (
+        {"content/en/news.md.md": page("title: News\n")},
+        [
+            "content/en/news.md.md: error: page file names may use only lower-case Latin letters, digits and '-'"
+            " (rename it to content/en/news.md)"
+        ],
+    ),
     "two page names that differ only in capitals": (
         {"content/en/About.md": page("title: About us\n")},
         [
