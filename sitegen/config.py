@@ -9,8 +9,8 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from .errors import Collector, did_you_mean
-from .source import Yaml, load_yaml, read_text
+from .errors import Collector, SiteError, did_you_mean
+from .source import Yaml, load_yaml, read_source
 
 CONFIG_FILE = "site.yaml"
 MISSING_POLICIES = ("skip", "fallback")
@@ -58,6 +58,21 @@ class SiteConfig:
         return self.base_url + url
 
 
+# http(s), a host name of ASCII letters, digits, dots and dashes (xn-- for other scripts), a port, a path:
+# nothing that could end an HTML attribute, start a query or smuggle a second address.
+_BASE_URL = re.compile(r"https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?(/[A-Za-z0-9._~%/-]*)?")
+
+
+def check_base_url(value: str, shown: str, line: int) -> str:
+    """The address the site is served from, without a final ``/``; a ``SiteError`` unless it is http(s)
+    with a host. ``shown`` and ``line`` say where it was given (``site.yaml`` or ``--base-url``)."""
+    url = value.rstrip("/")
+    match = _BASE_URL.fullmatch(url)
+    if match is None or int(match.group("port") or 0) > 65535:
+        raise SiteError(f"'{value}' is not an absolute URL", shown, line, "write it like https://www.example.org")
+    return url
+
+
 _TOP_KEYS = ("title", "base_url", "default_lang", "languages", "menu", "footer_menu", "phone_region")
 _LANG_KEYS = ("code", "name", "locale", "og_locale", "calendar", "missing")
 
@@ -98,7 +113,7 @@ def _language(doc: Yaml, index: int, raw: Any, problems: Collector) -> Language 
         return None
     _check_keys(doc, where, raw, _LANG_KEYS, problems)
     code = _string(doc, raw, "code", where, problems)
-    if code and not _LANG_CODE.match(code):
+    if code and not _LANG_CODE.fullmatch(code):
         problems.error(
             f"'{code}' is not a language code",
             CONFIG_FILE,
@@ -145,7 +160,7 @@ def load_config(root: Path) -> SiteConfig:
             f"no {CONFIG_FILE} in {root}", CONFIG_FILE, 0, "run the command from the site's folder, or pass --root"
         )
         problems.raise_errors()
-    doc = load_yaml(read_text(path, CONFIG_FILE), CONFIG_FILE)
+    doc = load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE)
     raw = doc.value
     if not isinstance(raw, dict):
         problems.error(f"{CONFIG_FILE} must be a mapping of keys to values", CONFIG_FILE, 1)
@@ -194,20 +209,18 @@ def load_config(root: Path) -> SiteConfig:
             "'title' is missing", CONFIG_FILE, doc.line(), "add 'title:' with the site's name in each language"
         )
 
-    base_url = _string(doc, raw, "base_url", (), problems).rstrip("/")
-    if base_url and not re.match(r"^https?://[^/\s]+(/[^\s]*)?$", base_url):
-        problems.error(
-            f"'{base_url}' is not an absolute URL",
-            CONFIG_FILE,
-            doc.line("base_url"),
-            "write it like https://www.example.org",
-        )
+    base_url = _string(doc, raw, "base_url", (), problems)
+    if base_url:
+        try:
+            base_url = check_base_url(base_url, CONFIG_FILE, doc.line("base_url"))
+        except SiteError as exc:
+            problems.catch(exc)
 
     menu = _page_list(doc, raw, "menu", problems)
     footer_menu = _page_list(doc, raw, "footer_menu", problems)
 
     phone_region = _string(doc, raw, "phone_region", (), problems, required=False).upper()
-    if phone_region and not re.match(r"^[A-Z]{2}$", phone_region):
+    if phone_region and not re.fullmatch(r"[A-Z]{2}", phone_region):
         problems.error(
             "'phone_region' must be a two-letter country code such as TH", CONFIG_FILE, doc.line("phone_region")
         )
@@ -228,5 +241,5 @@ def _page_list(doc: Yaml, raw: dict[str, Any], key: str, problems: Collector) ->
 
 def menu_line(root: Path, menu: str, index: int) -> int:
     """The line of one menu entry in ``site.yaml``, for reporting a bad page name."""
-    doc = load_yaml(read_text(root / CONFIG_FILE, CONFIG_FILE), CONFIG_FILE)
+    doc = load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE)
     return doc.line(menu, index)

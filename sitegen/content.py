@@ -6,13 +6,14 @@ import datetime
 import hashlib
 import os
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .errors import Collector, SiteError, did_you_mean
-from .source import load_yaml, read_text, walk_files
+from .source import check_links, inside_project, load_yaml, read_source, walk_files
 
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
@@ -149,7 +150,7 @@ def read_page(path: Path, root: Path, lang: str, key: str, problems: Collector) 
     """Read one page; report its mistakes to ``problems``."""
     shown = path.relative_to(root).as_posix()
     try:
-        text = read_text(path, shown)
+        text = read_source(root, shown)
     except SiteError as exc:
         problems.catch(exc)
         return None
@@ -182,9 +183,16 @@ class PageFile(NamedTuple):
 
 def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
     """Every page file under ``content/<lang>/``, sorted as paths sort (part by part), hidden files
-    and folders left out. A file outside a language folder, or an undeclared language folder, is an
-    error; linked folders are not followed."""
+    and folders left out. A file outside a language folder, an undeclared language folder, a page
+    name against the staff guide's rule (``PAGE_NAME``) or two names that differ only in capitals
+    are errors; a file that looks meant as a page but does not end in ``.md`` is a warning. Linked
+    folders are not followed (one that leads outside the project is an error)."""
     base = config.root / CONTENT_DIR
+    try:  # before walking: a link to / would have the whole disk walked
+        inside_project(config.root, CONTENT_DIR)
+    except SiteError as exc:
+        problems.catch(exc)
+        return []
     if not base.is_dir():
         problems.error(
             f"there is no {CONTENT_DIR}/ folder", CONTENT_DIR, 0, f"create {CONTENT_DIR}/<language>/index.md"
@@ -211,14 +219,87 @@ def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
                 f"add it under 'languages:' in site.yaml, or rename the folder; {did_you_mean(entry.name, config.codes)}",
             )
             continue
+        try:
+            inside_project(config.root, shown)
+        except SiteError as exc:
+            problems.catch(exc)
+            continue
+        links: list[str] = []
+        listed = walk_files(Path(entry.path), links)
+        for error in check_links(config.root, shown, links):
+            problems.catch(error)
+        listed = [(relative, st) for relative, st in listed if not relative.startswith(".") and "/." not in relative]
+        _case_twins([f"{shown}/{relative}" for relative, _ in listed if relative.endswith(".md")], problems)
         pages = [
             (relative.split("/"), PageFile(f"{shown}/{relative}", entry.name, page_key(relative), st))
-            for relative, st in walk_files(Path(entry.path))
-            if relative.endswith(".md") and not relative.startswith(".") and "/." not in relative
+            for relative, st in listed
+            if not _page_name_problem(f"{shown}/{relative}", relative, problems)
         ]
         pages.sort(key=lambda item: item[0])
         found.extend(file for _, file in pages)
     return found
+
+
+# The staff guide's rule for page files (docs/editing.en.md), for every folder and file name in the path.
+PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+# Names that look meant as pages but are not read as pages: news.MD, news.md.txt, news.markdown, news.txt
+NEAR_MISS = re.compile(r"\.(md|markdown|mdown|mdwn|mkdn?)(\.[^/]*|~)?$|\.txt$", re.IGNORECASE)
+
+
+def _page_name_problem(path: str, relative: str, problems: Collector) -> bool:
+    """Report a file under content/<lang>/ that is no page, or is one with a name against the rule;
+    return whether it is left out."""
+    folders, _, name = relative.rpartition("/")
+    if not name.endswith(".md"):
+        near = NEAR_MISS.search(name)
+        if near:
+            good = _good_name(path, relative, name[: near.start()])
+            problems.warn(
+                "this file is not read: page files end in '.md'",
+                path,
+                0,
+                f"rename it to {good}" if good else "rename it to end in .md",
+            )
+        return True
+    parts = [*folders.split("/"), name[:-3]] if folders else [name[:-3]]
+    if all(PAGE_NAME.fullmatch(part) for part in parts):
+        return False
+    good = _good_name(path, relative, re.sub(r"(\.md)+$", "", name[:-3], flags=re.IGNORECASE))
+    problems.error(
+        "page file names may use only lower-case Latin letters, digits and '-'",
+        path,
+        0,
+        f"rename it to {good}" if good else "use a name such as news-2024.md; its address is made from it",
+    )
+    return True
+
+
+def _good_name(path: str, relative: str, stem: str) -> str:
+    """The path with each name made to follow the rule (``About Us.md`` → ``about-us.md``), or ""."""
+    folders = relative.rpartition("/")[0]
+    fixed = [_slug(part) for part in [*(folders.split("/") if folders else []), stem]]
+    if not all(fixed):
+        return ""
+    return path[: len(path) - len(relative)] + "/".join(fixed) + ".md"
+
+
+def _slug(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
+def _case_twins(paths: list[str], problems: Collector) -> None:
+    """Two page files whose paths differ only in capitals: on Windows and macOS, they are one file."""
+    first: dict[str, str] = {}
+    for path in sorted(paths):
+        other = first.setdefault(path.lower(), path)
+        if other != path:
+            problems.error(
+                f"'{other}' and '{path}' differ only in capitals: on Windows and macOS they are one file",
+                path,
+                0,
+                "rename or remove one of them",
+            )
 
 
 def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:

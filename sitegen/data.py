@@ -17,13 +17,18 @@ import phonenumbers
 
 from .config import SiteConfig
 from .errors import Collector, Problem, SiteError, did_you_mean
-from .source import Keys, Yaml, load_yaml, read_text
+from .source import Keys, Yaml, load_yaml, read_source
 
 DATA_DIR = "data"
+# Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
+# and a digit is an ASCII digit: "\d" takes Thai and full-width digits too.
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 URL = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
-SHORT_CODE = re.compile(r"^\d{3,5}$")
+DIGIT = "[0-9]"
+ACCOUNT_NUMBER = re.compile(f"{DIGIT}[0-9 -]{{4,32}}{DIGIT}")  # when the bank file gives no account_format
+PHONE = re.compile(r"\+?[0-9][0-9 -]*[0-9]")  # what phonenumbers then checks; it would read letters as digits
+SHORT_CODE = re.compile(f"{DIGIT}{{3,5}}")
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,14 @@ class _Reader:
             self.error(keys, "a phone number must be text", 'put it in quotes, like "034-434726"')
             return None
         written = value.strip()
-        if SHORT_CODE.match(written):
+        if not PHONE.fullmatch(written):
+            self.error(
+                keys,
+                f"'{written}' is not a valid phone number",
+                "use only the digits 0-9, spaces, dashes and a leading +, like 034-434726 or +66 34 434 726",
+            )
+            return None
+        if SHORT_CODE.fullmatch(written):
             return Phone(written, "", written)
         try:
             number = phonenumbers.parse(written, self.config.phone_region or None)
@@ -197,12 +209,20 @@ class _Reader:
         return Phone(written, e164, international)
 
     def url(self, value: Any, keys: Keys) -> None:
-        if value and (not isinstance(value, str) or not URL.match(value)):
+        if value and (not isinstance(value, str) or not URL.fullmatch(value)):
             self.error(keys, f"'{value}' is not a web address", "write it in full, starting with https://")
 
     def email(self, value: Any, keys: Keys) -> None:
-        if value and (not isinstance(value, str) or not EMAIL.match(value)):
+        if value and (not isinstance(value, str) or not EMAIL.fullmatch(value)):
             self.error(keys, f"'{value}' is not an e-mail address", "write it like name@example.org")
+
+
+_ASCII_DIGITS = "write the digits as 0-9, not as Thai (๐-๙) or full-width digits"
+
+
+def _other_digits(text: str) -> bool:
+    """Whether ``text`` has a digit that is not one of 0-9 (Thai ๑, full-width １, ...)."""
+    return any(c.isdigit() and not "0" <= c <= "9" for c in text)
 
 
 def _check_bank(r: _Reader, value: Any) -> Any:
@@ -216,17 +236,18 @@ def _check_bank(r: _Reader, value: Any) -> Any:
     else:
         shape = value.get("account_format", "")
         if shape:
-            pattern = "^" + "".join(r"\d" if c == "#" else re.escape(c) for c in str(shape)) + "$"
-            if not re.match(pattern, number):
+            pattern = "".join(DIGIT if c == "#" else re.escape(c) for c in str(shape))
+            if not re.fullmatch(pattern, number):
                 r.error(
                     ("account_number",),
                     f"account number '{number}' does not fit the format '{shape}'",
-                    "check each digit against the bank's record",
+                    _ASCII_DIGITS if _other_digits(number) else "check each digit against the bank's record",
                 )
-        elif not re.match(r"^\d[\d -]{4,32}\d$", number):
-            r.error(("account_number",), f"'{number}' is not an account number", "use only digits and dashes")
+        elif not ACCOUNT_NUMBER.fullmatch(number):
+            hint = _ASCII_DIGITS if _other_digits(number) else "use only digits and dashes"
+            r.error(("account_number",), f"'{number}' is not an account number", hint)
     swift = value.get("swift")
-    if not isinstance(swift, str) or not SWIFT.match(swift):
+    if not isinstance(swift, str) or not SWIFT.fullmatch(swift):
         r.error(
             ("swift",), f"'{swift}' is not a SWIFT/BIC code", "it has 8 or 11 capital letters and digits, like KRTHTHBK"
         )
@@ -300,7 +321,7 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     for path in data_files(config.root):
         shown = f"{DATA_DIR}/{path.name}"
         try:
-            doc = load_yaml(read_text(path, shown), shown)
+            doc = load_yaml(read_source(config.root, shown), shown)
         except SiteError as exc:
             problems.catch(exc)
             continue

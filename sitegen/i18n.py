@@ -16,7 +16,7 @@ from babel.messages.pofile import PoFileError, read_po
 
 from .config import Language, SiteConfig
 from .errors import Collector, SiteError
-from .source import read_text
+from .source import read_source
 
 LOCALES_DIR = "locales"
 BUDDHIST_ERA_OFFSET = 543
@@ -116,7 +116,7 @@ def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
     path = config.root / shown
     if not path.is_file():
         return None
-    text = read_text(path, shown)
+    text = read_source(config.root, shown)
     check_po_syntax(text, shown)
     try:
         return read_po(io.StringIO(text), locale=config.language(lang).locale, abort_invalid=True)

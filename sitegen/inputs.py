@@ -15,6 +15,7 @@ from .cache import InputFile, Manifest, Stat, digest_bytes, file_stat
 from .config import SiteConfig
 from .content import PageFile, PageSource, page_files
 from .errors import Collector
+from .source import inside_project, read_file
 from .workers import parse_pages
 
 # A file changed less than this before the last build's scan is read again, whatever its stat says.
@@ -49,7 +50,7 @@ class FileIndex:
 
     def digest(self, relative: str) -> str:
         """The digest of a file ("" if it does not exist), reading it only when needed."""
-        path = self.root / relative
+        path = inside_project(self.root, relative)  # every time: a link's stat is its target's
         try:
             stat = file_stat(os.stat(path))
         except FileNotFoundError:
@@ -57,7 +58,7 @@ class FileIndex:
         known = self.known(relative, stat)
         if known is not None:
             return known
-        digest = digest_bytes(path.read_bytes())
+        digest = digest_bytes(read_file(self.root, relative))
         self.record(relative, stat, digest)
         return digest
 

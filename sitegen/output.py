@@ -55,14 +55,30 @@ def find_assets(root: Path, digest: Callable[[str], str] | None = None) -> list[
     ``digest`` gives the hex SHA-256 of a file (its first ten digits at least) by its path
     relative to ``root``: a build cache passes one that does not read unchanged files again.
     """
-    folder = root / ASSETS_DIR
+    from .errors import BuildFailed, SiteError
+    from .source import check_links, inside_project, read_file, walk_files
+
+    try:  # before walking: a link to / would have the whole disk walked
+        inside_project(root, ASSETS_DIR)
+    except SiteError as exc:
+        raise BuildFailed([exc.problem]) from None
+    links: list[str] = []
+    found = walk_files(root / ASSETS_DIR, links)
+    problems = [exc.problem for exc in check_links(root, ASSETS_DIR, links)]
     assets: list[Asset] = []
-    for path in sorted(folder.rglob("*")) if folder.is_dir() else []:
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(folder).parts):
+    for name in sorted((name for name, _ in found), key=lambda name: name.split("/")):
+        if any(part.startswith(".") for part in name.split("/")):
             continue
-        name = path.relative_to(folder).as_posix()
-        hashed = _hashed(name, digest(f"{ASSETS_DIR}/{name}")) if digest else hashed_name(name, path.read_bytes())
+        relative = f"{ASSETS_DIR}/{name}"
+        try:  # the file is copied from its real path, checked to be inside the project
+            path = inside_project(root, relative)
+            hashed = _hashed(name, digest(relative)) if digest else hashed_name(name, read_file(root, relative))
+        except SiteError as exc:
+            problems.append(exc.problem)
+            continue
         assets.append(Asset(path, name, f"{ASSETS_DIR}/{hashed}"))
+    if problems:
+        raise BuildFailed(problems)
     return assets
 
 

@@ -115,7 +115,9 @@ class Renderer:
         self.assets = assets
         self.converter = Converter()
         self.root = self.config.root
-        self.loader = jinja2.FileSystemLoader(str(self.root / TEMPLATES_DIR))
+        from .source import load_template  # templates are read like every input: never from outside the project
+
+        self.loader = jinja2.FunctionLoader(lambda name: load_template(self.root, TEMPLATES_DIR, name))
         self.uses = Uses()  # cleared at the start of every render
         self.bytecode = jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None
 

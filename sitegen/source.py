@@ -1,9 +1,21 @@
-"""Reading input files: strict UTF-8, and YAML whose mistakes point at the file's own lines."""
+"""Reading input files: only from inside the project, strict UTF-8, and YAML whose mistakes point at
+the file's own lines.
+
+Every file the site is made from is read through ``read_file`` (or ``read_source``, its text):
+a link that leads outside the project (``root``) or into a hidden file of it (``.git/``), to a
+file or through a folder, and anything that is not an ordinary file (a fifo, a device) are
+errors naming the link. Links to the site's own files work. Folders are walked without
+following linked folders.
+"""
 
 from __future__ import annotations
 
+import errno
+import functools
 import os
+import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +44,10 @@ class Yaml:
         return self.first_line
 
 
-def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
+def walk_files(folder: Path, links: list[str] | None = None) -> list[tuple[str, os.stat_result]]:
     """Every file under ``folder`` (not following linked folders), relative, with its stat.
 
+    The linked folders left out are added to ``links``, when it is given, for ``check_links``.
     A file deleted while the folder is being read is left out, as if it had gone just before."""
     found: list[tuple[str, os.stat_result]] = []
     pending = [("", str(folder))]
@@ -53,11 +66,152 @@ def walk_files(folder: Path) -> list[tuple[str, os.stat_result]]:
                     found.append((relative, entry.stat()))
                 except FileNotFoundError:
                     continue
+            elif links is not None and entry.is_symlink() and entry.is_dir():
+                links.append(relative)
     return found
 
 
+OUTSIDE_HINT = "replace the link by a copy of the {} inside the project"
+
+
+@functools.lru_cache(maxsize=16)
+def _real_root(root: str) -> str:
+    """The project's folder with every link in its path resolved, ending in a separator."""
+    return os.path.join(os.path.realpath(root), "")
+
+
+def inside_project(root: Path, relative: str) -> Path:
+    """The real path of ``root/relative`` (links resolved); a ``SiteError`` naming the link if it
+    leads outside the project, or into a hidden file of it (``.git/config`` holds CI tokens).
+    The file need not exist."""
+    if "\0" in relative:
+        raise SiteError(f"{relative!r} is not a file name", "", 0, "remove the invisible character from the name")
+    real_root = _real_root(str(root))
+    real = _without_links(real_root, relative) or os.path.realpath(os.path.join(root, relative))
+    if _where(real, real_root):
+        raise _refused(root, relative, real_root)
+    return Path(real)
+
+
+def _without_links(real_root: str, relative: str) -> str:
+    """``real_root/relative`` when no part of ``relative`` is a link (or ``..``), else "".
+
+    The common case, in a lstat per part below the root, where ``realpath`` takes one per part
+    of the whole path and more Python: every page is read through here, twice."""
+    path = real_root.rstrip(os.sep) or os.sep
+    parts = relative.split("/")
+    for index, part in enumerate(parts):
+        if part in ("", ".", ".."):
+            return ""
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return ""
+        except OSError:  # missing: nothing below it can be a link
+            return os.path.join(path, *parts[index + 1 :])
+    return path
+
+
+def _where(real: str, real_root: str) -> str:
+    """Why a real path is not one of the project's own files ("" when it is)."""
+    if not (real + os.sep).startswith(real_root):
+        return "outside the project"
+    if any(part.startswith(".") for part in real[len(real_root) :].split(os.sep)):
+        return "a hidden file of the project"
+    return ""
+
+
+def _refused(root: Path, relative: str, real_root: str) -> SiteError:
+    """The error for a path that leads out of the project's own files: at the first link on the way."""
+    parts = Path(relative).parts
+    for count in range(1, len(parts) + 1):
+        shown = "/".join(parts[:count])
+        path = os.path.join(root, shown)
+        target = os.path.realpath(path)
+        where = _where(target, real_root)
+        if os.path.islink(path) and where:
+            kind = "folder" if os.path.isdir(target) else "file"
+            return SiteError(f"'{shown}' is a link to {target}, {where}", shown, 0, OUTSIDE_HINT.format(kind))
+    return SiteError(
+        f"'{relative}' is {_where(os.path.realpath(os.path.join(root, relative)), real_root)}",
+        relative,
+        0,
+        "name one of the site's own files",
+    )
+
+
+def check_links(root: Path, folder: str, links: list[str]) -> list[SiteError]:
+    """The linked folders under ``folder`` that ``walk_files`` left out and that lead outside the project."""
+    errors: list[SiteError] = []
+    for link in links:
+        try:
+            inside_project(root, f"{folder}/{link}")
+        except SiteError as exc:
+            errors.append(exc)
+    return errors
+
+
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)  # the path is resolved: a link now is a link swapped in since
+    | getattr(os, "O_NONBLOCK", 0)  # a fifo swapped in since the check must not hang the build
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
+)
+
+
+def read_file(root: Path, relative: str) -> bytes:
+    """The bytes of the project's file ``root/relative``, if it is an ordinary file inside the project.
+
+    A link that leads outside, a fifo, a device or a link loop is a ``SiteError`` naming the path;
+    a missing file is ``FileNotFoundError``, as for ``open``."""
+    path = inside_project(root, relative)
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before opening: opening a device can do things
+            raise _not_a_file(relative)
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SiteError(
+                f"'{relative}' is a link that leads round in a circle", relative, 0, "remove the link"
+            ) from None
+        raise
+    with os.fdopen(fd, "rb") as stream:
+        if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
+            raise _not_a_file(relative)
+        return stream.read()
+
+
+def _not_a_file(relative: str) -> SiteError:
+    return SiteError(
+        f"'{relative}' is not an ordinary file", relative, 0, "replace it by an ordinary file, or remove it"
+    )
+
+
+def read_source(root: Path, relative: str) -> str:
+    """The text of the project's file ``root/relative``: ``read_file``, then ``decode_text``."""
+    return decode_text(read_file(root, relative), relative)
+
+
+def load_template(root: Path, folder: str, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+    """A template for Jinja's ``FunctionLoader``, read with ``read_file``: (text, file name, up to date).
+
+    None (Jinja's "not found") for a name that is missing or climbs out of ``folder`` with ``..``."""
+    pieces = name.split("/")
+    if any(not piece or piece in (".", "..") or os.sep in piece or "\0" in piece for piece in pieces):
+        return None
+    relative = "/".join((folder, *pieces))
+    try:
+        data = read_file(root, relative)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return decode_text(data, relative), os.path.normpath(os.path.join(root, folder, *pieces)), lambda: True
+
+
 def read_text(path: Path, shown: str) -> str:
-    """Read a UTF-8 file, naming the line of the first byte that is not UTF-8."""
+    """Read a UTF-8 file, naming the line of the first byte that is not UTF-8.
+
+    Any file at all: the files a site is made from are read with ``read_source``."""
     return decode_text(path.read_bytes(), shown)
 
 
@@ -96,57 +250,174 @@ def _hint_for(problem: str) -> str:
     return "check the quotes and indentation on this line"
 
 
-class _Walk:
-    """Records the line of every key and item; refuses a value that contains itself (``&a [*a]``)."""
+MAX_VALUES = 100_000  # values a document may expand to, aliases (*name) counted each time they are used
+MAX_DEPTH = 50  # levels of nesting
 
-    def __init__(self, shown: str, first_line: int) -> None:
+# The tags PyYAML's own constructors may fail on with a Python exception rather than a YAMLError,
+# and what a value with that tag must be.
+_TAG_KINDS = {
+    "tag:yaml.org,2002:int": "a whole number",
+    "tag:yaml.org,2002:float": "a number",
+    "tag:yaml.org,2002:bool": "true or false",
+    "tag:yaml.org,2002:timestamp": "a date",
+    "tag:yaml.org,2002:binary": "base64 data",
+}
+_BINARY = "tag:yaml.org,2002:binary"
+_CONSTRUCT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
+
+
+class _Walk:
+    """Records the line of every key and item, before any value is constructed. Refuses what the
+    constructor must not see: a value that contains itself (``&a [*a]``), a key given twice, a
+    document whose aliases expand it past ``MAX_VALUES`` values, nesting deeper than ``MAX_DEPTH``."""
+
+    def __init__(self, loader: yaml.SafeLoader, shown: str, first_line: int) -> None:
+        self.loader = loader
         self.shown = shown
         self.first_line = first_line
         self.lines: dict[Keys, int] = {}
-        self.seen: set[int] = set()  # an alias (*name) shares its node: walk it once
+        self.walked: dict[int, tuple[int, int]] = {}  # node → (values, levels below it), aliases expanded
         self.open: set[int] = set()  # the nodes around the one being walked
 
-    def walk(self, node: yaml.Node, prefix: Keys) -> None:
+    def error(self, node: yaml.Node, message: str, hint: str) -> SiteError:
+        return SiteError(message, self.shown, self.line(node), hint)
+
+    def line(self, node: yaml.Node) -> int:
+        return int(node.start_mark.line) + self.first_line
+
+    def walk(self, node: yaml.Node, prefix: Keys, depth: int = 0) -> tuple[int, int]:
+        """The number of values in ``node`` and of levels below it, aliases expanded.
+
+        An alias (*name) shares its node: it is walked once, and counted each time it is used."""
         if id(node) in self.open:
-            raise SiteError(
-                "invalid YAML: a value contains itself",
-                self.shown,
-                node.start_mark.line + self.first_line,
-                "a value that starts with & or * must be put in quotes",
+            raise self.error(
+                node, "invalid YAML: a value contains itself", "a value that starts with & or * must be put in quotes"
             )
-        if id(node) in self.seen:
-            return
-        self.seen.add(id(node))
+        size, height = self.walked.get(id(node)) or self._walk(node, prefix, depth)
+        if depth + height > MAX_DEPTH:
+            raise self.error(
+                node,
+                f"invalid YAML: the value here is nested more than {MAX_DEPTH} levels deep",
+                "use fewer levels of indentation, [ ] or { }",
+            )
+        return size, height
+
+    def _walk(self, node: yaml.Node, prefix: Keys, depth: int) -> tuple[int, int]:
+        if depth > MAX_DEPTH:  # before going deeper: a parser that accepted it may have used its stack
+            raise self.error(
+                node,
+                f"invalid YAML: the value here is nested more than {MAX_DEPTH} levels deep",
+                "use fewer levels of indentation, [ ] or { }",
+            )
         self.open.add(id(node))
+        children: list[tuple[yaml.Node, Keys]] = []
         if isinstance(node, yaml.MappingNode):
+            self._check_keys(node)
             for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                self.lines[(*prefix, key)] = key_node.start_mark.line + self.first_line
-                self.walk(value_node, (*prefix, key))
+                if isinstance(key_node, yaml.ScalarNode):
+                    key: str | int = key_node.value
+                else:  # a key that is a list or mapping: counted, never looked up
+                    key = str(key_node)
+                    children.append((key_node, (*prefix, "\0key")))
+                self.lines.setdefault((*prefix, key), self.line(key_node))
+                children.append((value_node, (*prefix, key)))
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
-                self.lines[(*prefix, index)] = item.start_mark.line + self.first_line
-                self.walk(item, (*prefix, index))
+                self.lines.setdefault((*prefix, index), self.line(item))
+                children.append((item, (*prefix, index)))
+        size, height = 1, 0
+        for child, path in children:
+            child_size, child_height = self.walk(child, path, depth + 1)
+            size += child_size
+            height = max(height, child_height + 1)
+            if size > MAX_VALUES:
+                raise self.error(
+                    node,
+                    "invalid YAML: the values here repeat others (*name) until they make more than"
+                    f" {MAX_VALUES:,} values",
+                    "write the values out, or use fewer * references",
+                )
         self.open.discard(id(node))
+        self.walked[id(node)] = (size, height)
+        return size, height
+
+    def _check_keys(self, node: yaml.MappingNode) -> None:
+        seen: dict[object, yaml.Node] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            first = seen.setdefault(self._key(key_node), key_node)
+            if first is not key_node:
+                raise self.error(
+                    key_node,
+                    f"'{key_node.value}' is given twice, on lines {self.line(first)} and {self.line(key_node)}",
+                    "keep one of them: the build cannot tell which is right",
+                )
+
+    def _key(self, node: yaml.ScalarNode) -> object:
+        """The key as the mapping will hold it: 'true' and 'yes', or '1' and '01', are one key."""
+        construct = self.loader.yaml_constructors.get(node.tag)
+        if node.tag in _TAG_KINDS and node.tag != _BINARY and construct is not None:
+            try:
+                value = construct(self.loader, node)
+            except (*_CONSTRUCT_ERRORS, yaml.YAMLError):
+                return node.value  # reported when the document is constructed
+            return value  # PyYAML's .nan is one object, and so one key, however it is written
+        return None if node.tag == "tag:yaml.org,2002:null" else node.value
 
 
-def _bad_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.Node | None:
-    """Find the scalar that looks like a date but is not one (PyYAML raises ValueError)."""
+def _bad_scalar(loader: yaml.SafeLoader, node: yaml.Node) -> yaml.ScalarNode | None:
+    """The first scalar whose tag's constructor fails on its text (``!!int abc``, an empty ``!!timestamp``)."""
     stack = [node]
+    seen: set[int] = set()
     while stack:
         current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
         if isinstance(current, yaml.ScalarNode):
-            if current.tag == "tag:yaml.org,2002:timestamp":
+            construct = loader.yaml_constructors.get(current.tag)
+            if current.tag in _TAG_KINDS and construct is not None:
                 try:
-                    loader.construct_yaml_timestamp(current)
-                except ValueError:
+                    construct(loader, current)
+                except (*_CONSTRUCT_ERRORS, yaml.YAMLError):
                     return current
         elif isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
+            for key, value in reversed(current.value):
+                stack.extend((value, key))
         elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
+            stack.extend(reversed(current.value))
     return None
+
+
+def _scalar_error(loader: yaml.SafeLoader, node: yaml.Node, shown: str, first_line: int) -> SiteError:
+    """The error for a scalar its tag's constructor refuses, at the scalar's line."""
+    bad = _bad_scalar(loader, node)
+    if bad is None:
+        return SiteError("invalid YAML: a value cannot be read", shown, first_line, _hint_for(""))
+    line = first_line + bad.start_mark.line
+    kind = _TAG_KINDS[bad.tag]
+    tag = "!!" + bad.tag.rsplit(":", 1)[-1]
+    if not bad.value.strip():
+        return SiteError(
+            f"invalid YAML: the tag {tag} needs a value", shown, line, f"write a value after {tag}, or remove it"
+        )
+    if bad.tag == "tag:yaml.org,2002:timestamp":
+        try:
+            loader.construct_yaml_timestamp(bad)
+        except ValueError as exc:  # it has the shape of a date, but is not one: 2024-13-45
+            return SiteError(
+                f"'{bad.value}' is not a valid date: {exc}",
+                shown,
+                line,
+                "write dates as YYYY-MM-DD, for example 2024-02-29",
+            )
+        except AttributeError:  # PyYAML's way of saying it has not the shape of a date
+            pass
+    value = bad.value if len(bad.value) <= 40 else bad.value[:40] + "…"
+    return SiteError(
+        f"invalid YAML: '{value}' is not {kind}", shown, line, f"correct the value, or remove the tag {tag} before it"
+    )
 
 
 def load_yaml(text: str, shown: str, first_line: int = 1) -> Yaml:
@@ -197,20 +468,16 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
             ) from None
         if node is None:
             return Yaml(None, {}, first_line)
-        walker = _Walk(shown, first_line)
-        walker.walk(node, ())  # before constructing: a value that contains itself never reaches the checks
+        walker = _Walk(loader, shown, first_line)
+        walker.walk(node, ())  # before constructing: what it refuses never reaches the constructor
         try:
             value = loader.construct_document(node)
-        except ValueError as exc:
-            bad = _bad_timestamp(loader, node)
-            line = first_line + (bad.start_mark.line if bad else 0)
-            text_value = bad.value if bad else ""
-            raise SiteError(
-                f"'{text_value}' is not a valid date: {exc}",
-                shown,
-                line,
-                "write dates as YYYY-MM-DD, for example 2024-02-29",
-            ) from None
+        except _CONSTRUCT_ERRORS:
+            raise _scalar_error(loader, node, shown, first_line) from None
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = first_line + (mark.line if mark else 0)
+            raise SiteError(f"invalid YAML: {exc.problem or exc}", shown, line, _hint_for(str(exc.problem))) from None
         except yaml.YAMLError as exc:
             raise SiteError(f"invalid YAML: {exc}", shown, first_line, _hint_for(str(exc))) from None
     finally:

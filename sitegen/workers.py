@@ -25,7 +25,7 @@ from .data import SiteData
 from .errors import Collector, Problem, SiteError
 from .links import found_links
 from .model import Page, Site
-from .source import decode_text, read_text
+from .source import decode_text, read_file, read_source
 
 if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothing to render never needs
     from .render import Rendered
@@ -84,7 +84,10 @@ Result = Made | Problem
 def parse_page(root: Path, file: PageFile) -> Parsed:
     """Read one page file and check its front matter."""
     problems = Collector()
-    data = (root / file.path).read_bytes()  # read once: the digest and the parse see the same bytes
+    try:
+        data = read_file(root, file.path)  # read once: the digest and the parse see the same bytes
+    except SiteError as exc:
+        return Parsed(file, "", None, (exc.problem,))
     digest = digest_bytes(data)
     try:
         source = parse_page_text(decode_text(data, file.path), file.path, file.lang, file.key, problems)
@@ -100,7 +103,7 @@ def with_body(page: Page, root: Path) -> Page:
     """The page with its Markdown body, read from its file now."""
     source = page.source
     try:
-        text = read_text(root / source.path, source.path)
+        text = read_source(root, source.path)
     except OSError:  # deleted or moved since the build read it
         text = ""
     if file_digest(text) != source.digest:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sitegen.config import load_config
-from sitegen.errors import BuildFailed
+from sitegen.config import check_base_url, load_config
+from sitegen.errors import BuildFailed, SiteError
 
 from .conftest import SITES, MakeSite
 
@@ -58,3 +58,57 @@ def test_base_url_must_be_absolute(make_site: MakeSite) -> None:
     assert config_errors(make_site, text) == [
         "site.yaml:2: error: 'www.example.org' is not an absolute URL (write it like https://www.example.org)"
     ]
+
+
+def site_with_base_url(value: str) -> str:
+    return f"title: X\nlanguages:\n  - code: en\n    name: English\nbase_url: {value}\n"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "javascript:alert(1)",
+        '"javascript://example.org/%0aalert(1)"',
+        "ftp://example.org",
+        "//example.org",
+        "https://",
+        "https:///path",
+        "https://exa mple.org",
+        "https://example.org?page=1",
+        "https://example.org/#top",
+        "https://user:secret@example.org",
+        "https://example.org:99999",
+        "https://example.org:port",
+        "'https://example.org/\"><script>alert(1)</script>'",
+        "https://ตัวอย่าง.ไทย",
+        "HTTPS//example.org",
+    ],
+)
+def test_base_url_must_be_http_or_https_with_a_host(make_site: MakeSite, value: str) -> None:
+    errors = config_errors(make_site, site_with_base_url(value))
+    assert len(errors) == 1 and errors[0].startswith("site.yaml:5: error: '"), errors
+    assert errors[0].endswith("' is not an absolute URL (write it like https://www.example.org)"), errors
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("https://example.org/", "https://example.org"),
+        ("http://localhost:8000", "http://localhost:8000"),
+        ("https://www.example.org/lpn/", "https://www.example.org/lpn"),
+        ("https://xn--72c9ah5dd7a.xn--o3cw4h", "https://xn--72c9ah5dd7a.xn--o3cw4h"),
+    ],
+)
+def test_good_base_urls_pass(make_site: MakeSite, value: str, kept: str) -> None:
+    assert load_config(make_site({"site.yaml": site_with_base_url(value)})).base_url == kept
+
+
+def test_the_base_url_check_is_there_for_the_command_line() -> None:
+    assert check_base_url("https://example.org/", "--base-url", 0) == "https://example.org"
+    with pytest.raises(SiteError):
+        check_base_url("https://example.org\n", "--base-url", 0)
+    with pytest.raises(SiteError) as info:
+        check_base_url("javascript:alert(1)", "--base-url", 0)
+    assert info.value.problem.format() == (
+        "--base-url: error: 'javascript:alert(1)' is not an absolute URL (write it like https://www.example.org)"
+    )

@@ -107,3 +107,71 @@ def test_unknown_key_in_bank_data_suggests_the_right_one(make_site: MakeSite) ->
     assert [p.format() for p in problems.errors] == [
         "data/bank.yaml:7: error: unknown key 'acount_name' (did you mean 'account_name'?)"
     ]
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        '"๑๖๒-๐-๐๙๔๓๒-๐"',  # Thai digits
+        '"１６２-０-０９４３２-０"',  # full-width digits
+        '"162-0-09432-0\\n"',  # a trailing newline
+        '"162-0-09432-0 "',
+    ],
+)
+def test_account_number_digits_are_ascii_digits(make_site: MakeSite, number: str) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(number=number)})
+    assert [(p.line, p.message.split("'")[0]) for p in problems.errors] == [(4, "account number ")]
+
+
+@pytest.mark.parametrize("number", ['"๑๖๒๐๐๙๔๓๒๐"', '"1620094320\\n"', '"１６２００９４３２０"'])
+def test_account_number_without_a_format_needs_ascii_digits_too(make_site: MakeSite, number: str) -> None:
+    text = bank_yaml(number=number).replace('account_format: "###-#-#####-#"\n', "")
+    problems, _ = load(make_site, {BANK: text})
+    assert [p.line for p in problems.errors] == [4]
+    assert problems.errors[0].message.endswith("is not an account number")
+
+
+def test_swift_with_a_trailing_newline_is_an_error(make_site: MakeSite) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(swift='"KRTHTHBK\\n"')})
+    assert [p.line for p in problems.errors] == [6]
+
+
+def offices_with(phone: str) -> str:
+    return f"- key: main\n  name: {{th: ก, en: A, my: A}}\n  head: true\n  phones: [{phone}]\n"
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        '"034-434-ABC"',  # phonenumbers reads letters as keypad digits: a tel: link to another number
+        '"034-434-7TH"',
+        '"๐๓๔-๔๓๔๗๒๖"',  # Thai digits
+        '"０３４-４３４７２６"',  # full-width digits
+        '"034/434726"',
+        '"(034) 434726"',
+        '"034-434726 ext. 5"',
+        '"66+34434726"',
+        '"๑๓๐๐"',  # a short code in Thai digits
+    ],
+)
+def test_a_phone_is_ascii_digits_spaces_dashes_and_a_leading_plus(make_site: MakeSite, phone: str) -> None:
+    problems, _ = load(make_site, {"data/offices.yaml": offices_with(phone)})
+    assert [p.format() for p in problems.problems] == [
+        f"data/offices.yaml:4: error: '{phone.strip(chr(34))}' is not a valid phone number "
+        "(use only the digits 0-9, spaces, dashes and a leading +, like 034-434726 or +66 34 434 726)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("phone", "href"),
+    [('"+66 34 434 726"', "tel:+6634434726"), ('"034 434 726"', "tel:+6634434726"), ('"1300"', "tel:1300")],
+)
+def test_good_phones_pass(make_site: MakeSite, phone: str, href: str) -> None:
+    problems, values = load(make_site, {"data/offices.yaml": offices_with(phone)})
+    assert problems.errors == []
+    assert [p.href for p in values["offices"][0]["phones"]] == [href]  # type: ignore[index]
+
+
+def test_thai_digits_in_an_account_number_get_a_hint_saying_so(make_site: MakeSite) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(number='"๑๖๒-๐-๐๙๔๓๒-๐"')})
+    assert [p.hint for p in problems.errors] == ["write the digits as 0-9, not as Thai (๐-๙) or full-width digits"]

@@ -312,6 +312,93 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
             " (save it again with the encoding 'UTF-8' in your editor)"
         ],
     ),
+    "a key given twice in a data file": (
+        {BANK: GOOD_BANK + 'account_number: "999-9-99999-9"\n'},
+        [
+            "data/bank.yaml:11: error: 'account_number' is given twice, on lines 8 and 11"
+            " (keep one of them: the build cannot tell which is right)"
+        ],
+    ),
+    "a key given twice in front matter": (
+        {EN_ABOUT: page("title: About us\ndescription: x\ntitle: History\n")},
+        [
+            "content/en/about.md:4: error: 'title' is given twice, on lines 2 and 4"
+            " (keep one of them: the build cannot tell which is right)"
+        ],
+    ),
+    "a key given twice in site.yaml": (
+        {"site.yaml": GOOD_SITE + "base_url: https://example.com\n"},
+        [
+            "site.yaml:20: error: 'base_url' is given twice, on lines 6 and 20"
+            " (keep one of them: the build cannot tell which is right)"
+        ],
+    ),
+    "an empty tag in front matter": (
+        {EN_ABOUT: page("title: !!int\n")},
+        [
+            "content/en/about.md:2: error: invalid YAML: the tag !!int needs a value (write a value after !!int, or remove it)"
+        ],
+    ),
+    "an empty date tag in a data file": (
+        {BANK: GOOD_BANK.replace("swift: KRTHTHBK", "swift: !!timestamp")},
+        [
+            "data/bank.yaml:10: error: invalid YAML: the tag !!timestamp needs a value"
+            " (write a value after !!timestamp, or remove it)"
+        ],
+    ),
+    "an empty tag in site.yaml": (
+        {"site.yaml": GOOD_SITE.replace("phone_region: TH", "phone_region: !!float")},
+        [
+            "site.yaml:19: error: invalid YAML: the tag !!float needs a value (write a value after !!float, or remove it)"
+        ],
+    ),
+    "an alias bomb in a data file": (
+        {
+            "data/bomb.yaml": "a: &a [x, x, x, x, x, x, x, x]\n"
+            + "".join(f"{n}: &{n} [{', '.join([f'*{p}'] * 8)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True))
+        },
+        [
+            "data/bomb.yaml:6: error: invalid YAML: the values here repeat others (*name) until they make more than"
+            " 100,000 values (write the values out, or use fewer * references)"
+        ],
+    ),
+    "a page name with spaces and capitals": (
+        {"content/en/About Us.md": page("title: About us\n")},
+        [
+            "content/en/About Us.md: error: page file names may use only lower-case Latin letters, digits and '-'"
+            " (rename it to content/en/about-us.md)"
+        ],
+    ),
+    "a page name in Thai letters": (
+        {"content/th/ข่าว.md": page("title: ข่าว\n")},
+        [
+            "content/th/ข่าว.md: error: page file names may use only lower-case Latin letters, digits and '-'"
+            " (use a name such as news-2024.md; its address is made from it)"
+        ],
+    ),
+    "a folder of pages with a capital": (
+        {"content/en/News/report_2024.md": page("title: Report\n")},
+        [
+            "content/en/News/report_2024.md: error: page file names may use only lower-case Latin letters, digits"
+            " and '-' (rename it to content/en/news/report-2024.md)"
+        ],
+    ),
+    "a page name ending in .md twice": (
+        {"content/en/news.md.md": page("title: News\n")},
+        [
+            "content/en/news.md.md: error: page file names may use only lower-case Latin letters, digits and '-'"
+            " (rename it to content/en/news.md)"
+        ],
+    ),
+    "two page names that differ only in capitals": (
+        {"content/en/About.md": page("title: About us\n")},
+        [
+            "content/en/About.md: error: page file names may use only lower-case Latin letters, digits and '-'"
+            " (rename it to content/en/about.md)",
+            "content/en/about.md: error: 'content/en/About.md' and 'content/en/about.md' differ only in capitals:"
+            " on Windows and macOS they are one file (rename or remove one of them)",
+        ],
+    ),
     "unknown key in site.yaml": (
         {"site.yaml": GOOD_SITE.replace("default_lang:", "defualt_lang:")},
         ["site.yaml:7: error: unknown key 'defualt_lang' in site.yaml (did you mean 'default_lang'?)"],
@@ -445,3 +532,23 @@ def test_the_real_command_line(
     assert result.stderr.splitlines()[-1] == "1 error; nothing was written"
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_files_that_look_meant_as_pages_are_warnings(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    news = page("title: News\n")
+    files: dict[str, str | bytes | None] = {
+        "content/en/news.MD": news,
+        "content/en/news.md.txt": news,
+        "content/en/news.markdown": news,
+        "content/en/logo.png": b"\x89PNG",  # not a page, and not meant as one: no word about it
+    }
+    assert _build(make_site(files, base=BASE), tmp_path / "out") == 0
+    hint = "(rename it to content/en/news.md)"
+    assert capsys.readouterr().err.splitlines() == [
+        f"content/en/news.MD: warning: this file is not read: page files end in '.md' {hint}",
+        f"content/en/news.markdown: warning: this file is not read: page files end in '.md' {hint}",
+        f"content/en/news.md.txt: warning: this file is not read: page files end in '.md' {hint}",
+        f"built 6 pages into {tmp_path / 'out'}",
+    ]

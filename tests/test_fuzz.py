@@ -2,7 +2,10 @@
 
 Random front matter (valid YAML of every type, broken YAML, missing fences, tabs,
 quotes, BOMs, Windows line endings, other encodings) and random Markdown are fed to
-the page loader and to the whole build. Nothing else may ever come out: no
+the page loader and to the whole build. YAML-ish text (tags, anchors and aliases, keys
+given twice, odd Unicode, deep nesting) is fed to the stages that read front matter,
+data files and site.yaml, called directly so that thousands of examples stay fast.
+Nothing else may ever come out: no
 ``KeyError``, no ``TypeError``, no traceback for staff to puzzle over.
 """
 
@@ -20,7 +23,9 @@ import yaml
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from sitegen.content import read_page
+from sitegen.config import SiteConfig, load_config
+from sitegen.content import parse_page_text, read_page
+from sitegen.data import load_data
 from sitegen.errors import BuildFailed, Collector, SiteError
 from sitegen.pipeline import build_site
 
@@ -248,3 +253,193 @@ def test_any_bank_file_loads_or_gives_a_site_error(
         assert errors
         assert {p.path for p in errors} == {"data/bank.yaml"}, [p.format() for p in errors]
         assert all(p.line >= 1 for p in errors), [p.format() for p in errors]
+
+
+# --- YAML-ish text, for the stages that read YAML ------------------------------------------------
+
+YAML_KEYS = [
+    *FIELDS,
+    *("account_name", "bank", "branch", "account_number", "account_format", "swift", "th", "en", "my"),
+    *("key", "name", "head", "address", "phones", "number", "purpose", "email", "website", "registered"),
+    *("base_url", "languages", "code", "locale", "calendar", "missing", "menu", "footer_menu", "phone_region"),
+    *("default_lang", "<<", "? [a]", "ชื่อ", "a b", "1", "01", "true", "null", "~", '"title"', "'swift'", ""),
+]
+YAML_SCALARS = [
+    *("x", "About us", "1", "0x1F", "0o17", "1_000", "9" * 5000, "1e400", ".nan", "-.inf", "1:20:30", ""),
+    *("2024-02-29", "2024-13-45", "2024-01-01T25:00:00", "2024-1-1 1:00:00 +99:99", "yes", "No", "~", "null"),
+    *('"quoted"', "'single'", '"esc \\t"', '"\\u0e01"', "page.html", "nope.htm", "https://example.org"),
+    *("034-434726", "034-434-ABC", "๐๓๔-๔๓๔๗๒๖", "１３００", "+66 34 434 726", "1300", '"162-0-09432-0"'),
+    *('"๑๖๒-๐-๐๙๔๓๒-๐"', '"162-0-09432-0\\n"', "KRTHTHBK", "krththbk", "javascript:alert(1)", "th", "en"),
+    *("ไทย", "မြန်မာ", "buddhist", "fallback", "skip", "TH", "[about, news/report]", "{th: ก, en: A}", "[]", "{}"),
+]
+YAML_JUNK = [
+    *('"unclosed', "'unclosed", '"\\x0"', '"\\uD800"', "|", ">-", "|+", "%TAG", "@x", "`x", "{", "}", "["),
+    *("]", "&", "*", "!", "#c", ",", "?", "- x", ": x", "\u200b", "\u202e", "\ufeff", "\x85", "\u2028"),
+    *("\t", "\r", "\x00", "\U0001f600", "ﷺ"),
+]
+YAML_TAGS = [
+    *("!!int", "!!float", "!!bool", "!!timestamp", "!!binary", "!!null", "!!str", "!!set", "!!omap"),
+    *("!!pairs", "!!seq", "!!map", "!!merge", "!!value", "!!python/object:os.system", "!foo", "!", "!!"),
+    "!<tag:yaml.org,2002:int>",
+]
+ANCHORS = ["a", "b", "c"]
+odd_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
+
+
+@st.composite
+def yaml_value(draw: st.DrawFn, depth: int = 0) -> str:
+    """One value: a scalar with perhaps a tag and an anchor, an alias, a flow collection, or deep brackets."""
+    kind = draw(st.sampled_from(["scalar"] * 12 + ["alias", "flow", "flow", "deep", "junk", "odd"]))
+    if kind == "alias":
+        return "*" + draw(st.sampled_from(ANCHORS))
+    if kind == "deep":
+        depth_ = draw(st.integers(1, 120))
+        return draw(st.sampled_from(["[", "{a: "])) * depth_ + "x" + draw(st.sampled_from(["]", "}"])) * depth_
+    if kind == "flow" and depth < 3:
+        items = draw(st.lists(yaml_value(depth + 1), max_size=4))
+        if draw(st.booleans()):
+            return "[" + ", ".join(items) + "]"
+        return "{" + ", ".join(f"{draw(st.sampled_from(YAML_KEYS))}: {item}" for item in items) + "}"
+    pool = YAML_JUNK if kind == "junk" else YAML_SCALARS
+    value = draw(odd_text) if kind == "odd" else draw(st.sampled_from(pool))
+    if draw(st.integers(0, 5)) == 0:
+        value = f"{draw(st.sampled_from(YAML_TAGS))} {value}".rstrip()
+    if draw(st.integers(0, 5)) == 0:
+        value = f"&{draw(st.sampled_from(ANCHORS))} {value}".rstrip()
+    return value
+
+
+@st.composite
+def yaml_block(draw: st.DrawFn, keys: list[str], indent: str = "", depth: int = 0) -> list[str]:
+    """A block mapping or list, well indented, whose values may be blocks themselves."""
+    lines: list[str] = []
+    as_list = depth > 0 and draw(st.integers(0, 3)) == 0
+    for _ in range(draw(st.integers(1, 5))):
+        lead = f"{indent}- " if as_list else f"{indent}{draw(st.sampled_from(keys))}:"
+        if depth < 3 and draw(st.integers(0, 3)) == 0:
+            lines.append(lead.rstrip() if as_list else lead)
+            lines.extend(draw(yaml_block(keys, indent + "  ", depth + 1)))
+        else:
+            lines.append(f"{lead} {draw(yaml_value())}".rstrip() if not as_list else lead + draw(yaml_value()))
+    return lines
+
+
+@st.composite
+def yaml_text(draw: st.DrawFn, base: str = "", keys: list[str] = YAML_KEYS) -> str:
+    """A YAML document, often mixed into ``base`` (a valid file), sometimes with a line broken, a line
+    given twice, or an alias bomb."""
+    lines = base.rstrip("\n").split("\n") if base else []
+    block = draw(yaml_block(keys))
+    if lines:  # replace or add top-level keys of the valid file
+        for line in block:
+            lines.insert(draw(st.integers(0, len(lines))) if not line.startswith(" ") else len(lines), line)
+    else:
+        lines = block
+    if draw(st.integers(0, 3)) == 0:  # a junk line anywhere
+        junk = draw(st.sampled_from(["", "  ", "    ", "\t", "- "])) + draw(yaml_value())
+        lines.insert(draw(st.integers(0, len(lines))), junk)
+    if draw(st.integers(0, 4)) == 0:  # a key given twice
+        lines.append(draw(st.sampled_from(lines)))
+    if draw(st.integers(0, 20)) == 0:  # an alias bomb
+        lines.append("bomb0: &l0 [x, x, x, x, x, x, x, x, x]")
+        lines.extend(f"bomb{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 9))
+    return "\n".join(lines) + "\n"
+
+
+FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@settings(FUZZ, max_examples=1000)
+@given(front=yaml_text(keys=FIELDS * 8 + YAML_KEYS))
+@example(front="title: !!int\n")
+@example(front="title: About\ndate: !!timestamp\n")
+@example(front="title: A\ntitle: B\n")
+@example(front="title: &a [*a]\n")
+@example(front="title: x\nkey: " + "[" * 200 + "]" * 200 + "\n")
+@example(front="a: &a [x, x]\n" + "".join(f"a{i}: &a{i} [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n" for i in range(9)))
+def test_any_front_matter_is_a_page_or_a_site_error(front: str) -> None:
+    problems = Collector()
+    try:
+        page = parse_page_text(f"---\n{front}---\n\nText.\n", PAGE, "en", "about", problems)
+    except Exception as exc:  # any exception at all is the bug this test looks for
+        pytest.fail(f"{type(exc).__name__}: {exc}")
+    assert (page is None) == bool(problems.errors), [p.format() for p in problems.problems]
+    event("page loaded" if page else "refused: " + " ".join(problems.errors[0].message.split()[:4]))
+    assert all(p.path == PAGE and p.line >= 1 for p in problems.errors), [p.format() for p in problems.errors]
+
+
+@pytest.fixture(scope="module")
+def fuzz_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the small valid site that the data and site.yaml tests write into; each example writes the files
+    it needs, so one copy serves every example."""
+    root = tmp_path_factory.mktemp("fuzz-yaml") / "site"
+    shutil.copytree(SITES / "basic", root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def fuzz_config(fuzz_root: Path) -> SiteConfig:
+    """The valid site's configuration, read once: the data test does not change site.yaml."""
+    return load_config(fuzz_root)
+
+
+DATA_NAMES = ["bank", "offices", "organisation", "hotlines", "extra"]
+GOOD_DATA = {name: (SITES / "basic" / "data" / f"{name}.yaml") for name in DATA_NAMES}
+
+
+@settings(FUZZ, max_examples=1000)
+@given(name=st.sampled_from(DATA_NAMES), data=st.data())
+@example(name="bank", data=None)
+def test_any_data_file_loads_or_gives_a_site_error(
+    fuzz_root: Path, fuzz_config: SiteConfig, name: str, data: st.DataObject | None
+) -> None:
+    good = GOOD_DATA[name].read_text(encoding="utf-8") if GOOD_DATA[name].is_file() else ""
+    if data is None:  # the example: an account number given twice
+        text = good + 'account_number: "999-9-99999-9"\n'
+    else:
+        text = data.draw(yaml_text(base=good if data.draw(st.booleans()) else ""))
+    path = fuzz_root / "data" / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")  # only this file differs from the valid site
+    problems = Collector()
+    try:
+        loaded = load_data(fuzz_config, problems)
+        for code in fuzz_config.codes:  # what templates are given: a bomb here would hang the build
+            loaded.for_lang(code, fuzz_config)
+    except Exception as exc:  # any exception at all is the bug this test looks for
+        pytest.fail(f"{type(exc).__name__}: {exc}")
+    finally:
+        if good:
+            path.write_text(good, encoding="utf-8")
+        else:
+            path.unlink()
+    event("loaded" if not problems.errors else "refused: " + " ".join(problems.errors[0].message.split()[:4]))
+    assert all(p.path == f"data/{name}.yaml" and p.line >= 1 for p in problems.errors), [
+        p.format() for p in problems.errors
+    ]
+    if data is None:
+        assert [p.line for p in problems.errors] == [len(good.split("\n"))]
+
+
+GOOD_SITE = (SITES / "basic" / "site.yaml").read_text(encoding="utf-8")
+
+
+@settings(FUZZ, max_examples=600)
+@given(text=st.one_of(yaml_text(base=GOOD_SITE), yaml_text()))
+@example(text=GOOD_SITE + "phone_region: !!bool\n")
+@example(text=GOOD_SITE.replace("base_url: https://example.org", "base_url: javascript:alert(1)"))
+@example(text=GOOD_SITE + "base_url: https://example.com\n")
+def test_any_site_yaml_loads_or_gives_a_site_error(fuzz_root: Path, text: str) -> None:
+    (fuzz_root / "site.yaml").write_text(text, encoding="utf-8")
+    try:
+        config = load_config(fuzz_root)
+    except (SiteError, BuildFailed) as exc:
+        problems = exc.problems if isinstance(exc, BuildFailed) else (exc.problem,)
+        event("refused: " + " ".join(problems[0].message.split()[:4]) if problems else "refused")
+        assert problems and all(p.path == "site.yaml" for p in problems), [p.format() for p in problems]
+        return
+    except Exception as exc:
+        pytest.fail(f"{type(exc).__name__}: {exc}")
+    finally:
+        (fuzz_root / "site.yaml").write_text(GOOD_SITE, encoding="utf-8")
+    event("loaded")
+    assert config.codes and config.base_url.startswith(("https://", "http://"))
