@@ -16,7 +16,7 @@ from .content import CONTENT_DIR, file_digest, page_key, split_front_matter
 from .errors import BuildFailed, Level, Problem, SiteError, did_you_mean, merge_repeats
 from .i18n import catalogue_status
 from .pipeline import Loaded, link_problems, load_site, render_site
-from .source import decode_text, read_text, replace_file
+from .source import decode_text, inside_project, read_file, read_source, replace_file
 
 ALL = "*"  # findings that belong to no one language (data files, templates)
 
@@ -204,15 +204,10 @@ def _catalogue_findings(config: SiteConfig) -> list[Finding]:
 # --- marking a translation up to date -----------------------------------------------------------
 
 
-def _find_page(root: Path, lang: str, key: str) -> Path | None:
-    """The page file of ``key`` in ``lang``, if there is one, and its contents are inside the project."""
-    folder = root / CONTENT_DIR / lang
-    project = root.resolve()
-    for name in (f"{key}.md", f"{key}/index.md"):
-        path = folder / name
-        if path.is_file() and path.resolve().is_relative_to(project):
-            return path
-    return None
+def _find_page(root: Path, lang: str, key: str) -> str | None:
+    """The page file of ``key`` in ``lang`` relative to ``root``, if there is one."""
+    names = (f"{CONTENT_DIR}/{lang}/{key}.md", f"{CONTENT_DIR}/{lang}/{key}/index.md")
+    return next((name for name in names if (root / name).is_file()), None)
 
 
 def parse_target(target: str) -> tuple[str, str]:
@@ -252,9 +247,9 @@ def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
             0,
             f"create {CONTENT_DIR}/{config.default_lang}/{key}.md first",
         )
-    digest = file_digest(read_text(source, source.relative_to(root).as_posix()))
-    shown = page.relative_to(root).as_posix()
-    data = page.read_bytes()
+    digest = file_digest(read_source(root, source))  # both read as a build reads them: inside the project
+    shown = page
+    data = read_file(root, page)
     newline = "\r\n" if b"\r\n" in data else "\n"
     text = decode_text(data, shown)
     _, _, body_line = split_front_matter(text, shown)  # the same checks, and messages, as a build
@@ -267,5 +262,5 @@ def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
             break
     else:
         lines.insert(end, entry)
-    replace_file(page, newline.join(lines).encode("utf-8"))
+    replace_file(inside_project(root, page), newline.join(lines).encode("utf-8"))
     return shown

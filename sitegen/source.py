@@ -208,13 +208,6 @@ def load_template(root: Path, folder: str, name: str) -> tuple[str, str, Callabl
     return decode_text(data, relative), os.path.normpath(os.path.join(root, folder, *pieces)), lambda: True
 
 
-def read_text(path: Path, shown: str) -> str:
-    """Read a UTF-8 file, naming the line of the first byte that is not UTF-8.
-
-    Any file at all: the files a site is made from are read with ``read_source``."""
-    return decode_text(path.read_bytes(), shown)
-
-
 def decode_text(data: bytes, shown: str) -> str:
     """A file's bytes as text: strict UTF-8, without a byte-order mark, with \\n line ends."""
     try:
