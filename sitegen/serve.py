@@ -93,6 +93,7 @@ class Preview:
     problems: tuple[Problem, ...] = ()  # errors of the last build; empty after a good build
     default_lang: str = FALLBACK_LANG
     has_build: bool = False  # whether ``out`` holds a good build (possibly an older one)
+    changed: bool = False  # whether the last build changed what the preview shows (tabs reload only then)
     log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
 
     @property
@@ -108,6 +109,7 @@ class Preview:
         from .cli import print_problems  # the CLI owns the formatting of problems
 
         started = time.monotonic()
+        before = self.problems
         try:
             built = self.build(self.root, self.out)
         except BuildFailed as exc:
@@ -125,6 +127,7 @@ class Preview:
             self.problems = (problem,)
         else:
             self.problems = ()
+            self.changed = bool(before or built.written or built.removed)
             self.has_build = True
             self.default_lang = built.loaded.config.default_lang
             print_problems([p for p in built.problems if p.level != "notice"])
@@ -132,6 +135,7 @@ class Preview:
             seconds = time.monotonic() - started
             self.log(f"built {pages} pages in {seconds:.2f} s")
             return True
+        self.changed = self.problems != before
         print_problems(self.problems)
         count = len(self.problems)
         self.log(
@@ -529,7 +533,8 @@ def _ignored(name: str) -> bool:
 
     Everything else is watched, as the build's readers have rules of their own (``data/.x.yaml``
     and ``content/en/#x.md`` are read; ``assets/`` copies ``x~``). Backups and vim's "4913"
-    appear with the save itself, so they add no build of their own.
+    appear with the save itself, so they add no build of their own; a build for a file no reader
+    takes (an emacs autosave, "#x.md#") writes nothing, so it reloads no tab.
     """
     return name.startswith(".") and name.endswith((".swp", ".swo", ".swx"))
 
@@ -554,7 +559,8 @@ def changed_files(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 class SiteWatcher:
-    """Polls the site's input; after a change and a quiet moment, rebuilds once and reloads the browsers."""
+    """Polls the site's input; after a change and a quiet moment, rebuilds once and reloads the browsers
+    if what they show changed."""
 
     def __init__(self, preview: Preview) -> None:
         self.preview = preview
@@ -582,7 +588,8 @@ class SiteWatcher:
         shown = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
         self.preview.log(f"{shown} changed")
         self.preview.rebuild()
-        ReloadSocket.reload_all()
+        if self.preview.changed:  # a build for an editor's autosave changes nothing: the tabs stay as they are
+            ReloadSocket.reload_all()
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:

@@ -832,7 +832,7 @@ def test_a_message_after_the_server_closed_the_socket_is_no_traceback(server: Ru
         while b"\r\n\r\n" not in answer:
             answer += sock.recv(4096)
         assert answer.startswith(b"HTTP/1.1 101 ")
-        sock.sendall(_frame(b"x") + _frame(b'{"command":"hello"}'))  # one write: both arrive together
+        sock.sendall(_frame(b"x") + _frame(b"y") + _frame(b'{"command":"hello"}'))  # one write: all arrive together
         sock.sendall(bytes([0x88, 0x80]) + b"\x00\x00\x00\x00")  # our close frame, then wait for the end
         with contextlib.suppress(ConnectionResetError):  # the server may end it before reading our close
             while sock.recv(4096):
@@ -891,3 +891,39 @@ def test_absolute_form_requests_go_through_the_guard(server: Running) -> None:
             assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head, target
             assert b"\r\nContent-Security-Policy: " in head, target
             assert body == b"", target
+
+
+def test_a_build_that_changes_nothing_reloads_no_tab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The watcher sees every file the build might read, emacs's autosaves ("#about.md#") too:
+    # a build for one of those writes nothing, and the open tabs are left alone.
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    reloads: list[float] = []
+    monkeypatch.setattr(ReloadSocket, "reload_all", classmethod(lambda cls: reloads.append(clock[0])))
+    builds: list[float] = []
+
+    def build(root: Path, out: Path) -> Built:
+        builds.append(clock[0])
+        return build_site(root, out)
+
+    root = copy_site(tmp_path)
+    preview = Preview(root, tmp_path / "work", build=build, log=lambda text: None)
+    preview.rebuild()
+    watcher = SiteWatcher(preview)
+    path = root / ABOUT_EN
+    good = path.read_text(encoding="utf-8")
+
+    def save(name: Path, text: str) -> None:
+        name.write_text(text, encoding="utf-8")
+        for _ in range(2):
+            clock[0] += 1.0
+            watcher.tick()
+
+    save(root / "content" / "en" / "#about.md#", good + "typing")
+    assert (len(builds), reloads) == (2, [])
+    save(path, good.replace(ABOUT_TEXT, "Changed."))
+    assert (len(builds), len(reloads)) == (3, 1)
+    save(path, good.replace("title: About us", 'title: "About us'))  # broken: the tab shows the error page
+    assert (len(builds), len(reloads)) == (4, 2)
+    save(path, good.replace(ABOUT_TEXT, "Changed."))  # fixed, to the output it had: the tab shows the page again
+    assert (len(builds), len(reloads)) == (5, 3)
