@@ -8,8 +8,13 @@ file and line; the browser reloads it by itself after the next save.
 Every request is untrusted: one that does not name the preview in ``Host`` (a loopback
 name or the ``--host`` address, with the port) gets an empty 403, which defeats DNS
 rebinding; the reload socket also wants its own page's ``Origin`` and only ever says
-"reload". No path leads out of the private folder, and the answers carry the site's own
-``_headers`` (its CSP too), so the preview shows what production would block.
+"reload". No path leads out of the private folder, a file is never served as a folder
+("/robots.txt/" is a 404, as in production), and the answers carry the site's own ``_headers``
+(its CSP too), so the preview shows what production would block. Whatever a request or a
+problem message holds reaches the page and the terminal cut short and encodable: a hostile
+page cannot flood the terminal, and a lone surrogate (from YAML or a file name) cannot break
+the error page. IPv6 works: the socket is allowed as ``'self'`` (a CSP host-source cannot hold
+an IPv6 address) and the reload script is told the host, which it cannot read from "[::1]".
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import ipaddress
 import json
 import mimetypes
 import posixpath
+import re
 import shutil
 import signal
 import sys
@@ -64,6 +70,10 @@ ERROR_PAGE_TEXT: dict[str, dict[str, str]] = {
     },
 }
 FALLBACK_LANG = "en"
+MAX_SHOWN = 2000  # characters of one problem's text on the error page
+MAX_PROBLEMS_SHOWN = 100  # problems on the error page; the terminal has them all
+MAX_LOGGED = 200  # characters of a request's path or Host in the terminal
+SURROGATES = re.compile("[\ud800-\udfff]")
 ERROR_PAGE_STYLE = (
     "body{font:1rem/1.7 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
     "h1{color:#a00}li{margin:0 0 1rem}code{font-size:1.05rem;font-weight:bold}.hint{color:#555}"
@@ -83,6 +93,7 @@ class Preview:
     problems: tuple[Problem, ...] = ()  # errors of the last build; empty after a good build
     default_lang: str = FALLBACK_LANG
     has_build: bool = False  # whether ``out`` holds a good build (possibly an older one)
+    changed: bool = False  # whether the last build changed what the preview shows (tabs reload only then)
     log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
 
     @property
@@ -98,6 +109,7 @@ class Preview:
         from .cli import print_problems  # the CLI owns the formatting of problems
 
         started = time.monotonic()
+        before = self.problems
         try:
             built = self.build(self.root, self.out)
         except BuildFailed as exc:
@@ -108,10 +120,14 @@ class Preview:
             problem = file_system_problem(exc) if isinstance(exc, OSError) else None
             if problem is None:  # a bug in the engine, not in the site: its traceback, for a report
                 traceback.print_exc()
-                problem = Problem(message=f"internal error: {exc!r}", hint="this is a bug in sitegen, not in the site")
+                problem = Problem(
+                    message=f"internal error: {shown(repr(exc), MAX_SHOWN)}",
+                    hint="this is a bug in sitegen, not in the site",
+                )
             self.problems = (problem,)
         else:
             self.problems = ()
+            self.changed = bool(before or built.written or built.removed)
             self.has_build = True
             self.default_lang = built.loaded.config.default_lang
             print_problems([p for p in built.problems if p.level != "notice"])
@@ -119,12 +135,28 @@ class Preview:
             seconds = time.monotonic() - started
             self.log(f"built {pages} pages in {seconds:.2f} s")
             return True
+        self.changed = self.problems != before
         print_problems(self.problems)
         count = len(self.problems)
         self.log(
             f"{count} error{'s' if count != 1 else ''}; the preview shows them until you fix the file and save it again"
         )
         return False
+
+
+def shown(text: str, limit: int) -> str:
+    """Untrusted text made safe to show: cut to ``limit`` characters, lone surrogates replaced.
+
+    A lone surrogate (YAML's "\\udcff", or a file name's byte that is not UTF-8) cannot be
+    encoded as UTF-8: the page it reaches could not be sent.
+    """
+    cut = text if len(text) <= limit else text[:limit] + "…"
+    return SURROGATES.sub("\ufffd", cut)
+
+
+def for_terminal(text: str) -> str:
+    """A request's text (path, Host) for a terminal line: short, quoted, control characters escaped."""
+    return repr(shown(text, MAX_LOGGED))
 
 
 # --- which file a request may read --------------------------------------------------------------
@@ -135,12 +167,14 @@ def resolve_request(out: Path, url_path: str) -> Path | None:
 
     ``..`` segments, backslashes, drive letters and NUL bytes are refused outright
     rather than normalised, and every path is checked after following symlinks (a
-    folder's ``index.html`` too). A path the file system refuses (a name too long, a
+    folder's ``index.html`` too). A path that names a folder ("/robots.txt/", "/sitemap.xml/.")
+    gets only a folder, as in production. A path the file system refuses (a name too long, a
     loop of links) is simply not there.
     """
     if "\x00" in url_path:
         return None
-    parts = [part for part in url_path.replace("\\", "/").split("/") if part not in ("", ".")]
+    segments = url_path.replace("\\", "/").split("/")
+    parts = [part for part in segments if part not in ("", ".")]
     if any(part == ".." or ":" in part for part in parts):
         return None
     base = out.resolve()
@@ -148,6 +182,8 @@ def resolve_request(out: Path, url_path: str) -> Path | None:
         target = _inside(base, base.joinpath(*parts))
         if target is not None and target.is_dir():
             target = _inside(base, target / "index.html")
+        elif segments[-1] in ("", "."):  # a folder was asked for, and this is not one
+            return None
         return target if target is not None and target.is_file() else None
     except (OSError, RuntimeError):  # RuntimeError: pathlib's word for a loop of symlinks
         return None
@@ -170,14 +206,21 @@ def error_page(problems: Iterable[Problem], lang: str) -> str:
     if lang not in ERROR_PAGE_TEXT:
         lang = FALLBACK_LANG
     other = "" if lang == "en" else ' lang="en"'  # the engine's messages are in English
+
+    def escaped(value: str) -> str:
+        return html.escape(shown(value, MAX_SHOWN))
+
+    problems = list(problems)
     items = []
-    for problem in problems:
+    for problem in problems[:MAX_PROBLEMS_SHOWN]:
         where = problem.path + (f":{problem.line}" if problem.path and problem.line else "")
-        hint = f"<br><span class=hint>{html.escape(problem.hint)}</span>" if problem.hint else ""
+        hint = f"<br><span class=hint>{escaped(problem.hint)}</span>" if problem.hint else ""
         items.append(
-            f"<li{other}><code>{html.escape(where)}</code><br>"
-            f"{html.escape(problem.level)}: {html.escape(problem.message)}{hint}</li>"
+            f"<li{other}><code>{escaped(where)}</code><br>"
+            f"{escaped(problem.level)}: {escaped(problem.message)}{hint}</li>"
         )
+    if len(problems) > MAX_PROBLEMS_SHOWN:
+        items.append(f"<li{other}>… {len(problems) - MAX_PROBLEMS_SHOWN} more in the terminal</li>")
     return (
         "<!doctype html>\n"
         f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -257,13 +300,13 @@ def site_headers() -> dict[str, str]:
     return headers
 
 
-def preview_policy(host: str) -> str:
+def preview_policy() -> str:
     """The site's CSP, plus what only the preview needs: its reload socket and the error page's style.
 
-    ``host`` must be a checked ``Host`` value; it becomes part of the header.
+    The socket is same-origin, so ``'self'`` allows it (CSP3; a host-source could not name an IPv6 address).
     """
     style_hash = base64.b64encode(hashlib.sha256(ERROR_PAGE_STYLE.encode()).digest()).decode()
-    extra = {"connect-src": f"ws://{host}", "style-src": f"'self' 'sha256-{style_hash}'"}
+    extra = {"connect-src": "'self'", "style-src": f"'self' 'sha256-{style_hash}'"}
     directives = []
     for directive in CONTENT_SECURITY_POLICY.split(";"):
         name = directive.split()[0]
@@ -274,31 +317,51 @@ def preview_policy(host: str) -> str:
 def live_page(page: bytes, host: str, port: int) -> bytes:
     """An HTML page as the preview serves it: with the reload script, a file (for script-src 'self').
 
-    A ``<meta>`` copy of the site's CSP gets the preview's policy too, or it would block the socket.
+    ``host`` must be a checked ``Host`` value: the script is told its name, as it cannot read
+    an IPv6 address from its own URL. A ``<meta>`` copy of the site's CSP gets the preview's
+    policy too, or it would block the socket.
     """
-    policy = preview_policy(host)
+    policy = preview_policy()
     for apostrophe in ("'", "&#39;", "&#x27;"):  # the policy as HTML may escape it
         old, new = (text.replace("'", apostrophe).encode() for text in (CONTENT_SECURITY_POLICY, policy))
         page = page.replace(old, new)
-    script = f'<script src="/livereload.js?port={port}"></script>'.encode()
-    return page.replace(b"</head>", script + b"</head>", 1)
+    name = host if host.endswith("]") or ":" not in host else host.rpartition(":")[0]  # "[::1]:8000", "localhost"
+    source = html.escape(f"/livereload.js?host={quote(name, safe='[]:')}&port={port}")
+    return page.replace(b"</head>", f'<script src="{source}"></script>'.encode() + b"</head>", 1)
+
+
+def access_rule(access: Access) -> str:
+    return (
+        f"the preview answers only to localhost, 127.0.0.1 and [::1] with port {access.port}, "
+        "or to the address given with --host"
+    )
 
 
 _explained: set[str | None] = set()
 
 
 def _explain_refusal(host: str | None, access: Access) -> None:
-    """Say once per name why the preview refused it: staff may have typed a name of their own."""
+    """Say once per name why the preview refused it: staff may have typed a name of their own.
+
+    A hostile page can use up these lines, so the rule is also said when the preview starts.
+    """
     if host in _explained or len(_explained) >= 10:  # a flood of names gets ten lines, not more
         return
     _explained.add(host)
-    shown = "no Host" if host is None else f"Host {host!r}"
-    print(
-        f"refused a request with {shown}: the preview answers only to localhost, 127.0.0.1 and [::1] "
-        f"with port {access.port}, or to the address given with --host",
-        file=sys.stderr,
-        flush=True,
-    )
+    what = "no Host" if host is None else f"Host {for_terminal(host)}"
+    print(f"refused a request with {what}: {access_rule(access)}", file=sys.stderr, flush=True)
+
+
+def log_request(handler: web.RequestHandler) -> None:
+    """One short line per refused or missing file (tornado's own line holds the whole URL, up to 64 KB).
+
+    403s are explained by ``_explain_refusal``; a 500 is the error page, or an engine bug with its traceback.
+    """
+    status = handler.get_status()
+    if 400 <= status < 500 and status != 403:
+        request = handler.request
+        method = request.method if request.method in web.RequestHandler.SUPPORTED_METHODS else "?"
+        print(f"{status} {method} {for_terminal(request.uri or '')}", file=sys.stderr, flush=True)
 
 
 class Guarded(web.RequestHandler):
@@ -319,10 +382,18 @@ class Guarded(web.RequestHandler):
         if host is None or not self.access.host_allowed(host):
             _explain_refusal(host, self.access)
             raise web.HTTPError(403)
-        self.set_header("Content-Security-Policy", preview_policy(host))
+        self.set_header("Content-Security-Policy", preview_policy())
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         pass  # no content: an error page would tell a page that is not the preview's what is here
+
+
+class NotFound(Guarded):
+    """What no route matches ("GET http://evil/", "OPTIONS *"): the Host check, then an empty 404."""
+
+    def prepare(self) -> None:
+        super().prepare()
+        raise web.HTTPError(404)
 
 
 class PreviewHandler(Guarded):
@@ -421,7 +492,10 @@ class ReloadSocket(Guarded, WebSocketHandler):
             self.close(1003, "not a livereload message")
             return
         if data["command"] == "hello":
-            self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "sitegen"})
+            try:
+                self.write_message({"command": "hello", "protocols": [LIVERELOAD_PROTOCOL], "serverName": "sitegen"})
+            except WebSocketClosedError:  # closed by an earlier bad message that came in the same read
+                return
             ReloadSocket.clients.add(self)
 
     def on_close(self) -> None:
@@ -442,6 +516,9 @@ def preview_app(preview: Preview, access: Access) -> web.Application:
             (r"/livereload\.js", ReloadScript, {"access": access}),
             (r"/(.*)", PreviewHandler, {"access": access, "preview": preview}),
         ],
+        default_handler_class=NotFound,
+        default_handler_args={"access": access},
+        log_function=log_request,
         websocket_max_message_size=MAX_MESSAGE_BYTES,
     )
 
@@ -452,8 +529,14 @@ Snapshot = dict[str, tuple[int, int]]
 
 
 def _ignored(name: str) -> bool:
-    """Editors' temporary and backup files, which must not trigger a build."""
-    return name.startswith((".", "#")) or name.endswith(("~", ".swp", ".swx", ".tmp")) or name == "4913"
+    """Vim's swap files, rewritten every few seconds while one types: no reader of the build takes them.
+
+    Everything else is watched, as the build's readers have rules of their own (``data/.x.yaml``
+    and ``content/en/#x.md`` are read; ``assets/`` copies ``x~``). Backups and vim's "4913"
+    appear with the save itself, so they add no build of their own; a build for a file no reader
+    takes (an emacs autosave, "#x.md#") writes nothing, so it reloads no tab.
+    """
+    return name.startswith(".") and name.endswith((".swp", ".swo", ".swx"))
 
 
 def snapshot(root: Path) -> Snapshot:
@@ -476,7 +559,8 @@ def changed_files(before: Snapshot, after: Snapshot) -> list[str]:
 
 
 class SiteWatcher:
-    """Polls the site's input; after a change and a quiet moment, rebuilds once and reloads the browsers."""
+    """Polls the site's input; after a change and a quiet moment, rebuilds once and reloads the browsers
+    if what they show changed."""
 
     def __init__(self, preview: Preview) -> None:
         self.preview = preview
@@ -504,7 +588,8 @@ class SiteWatcher:
         shown = names[0] if len(names) == 1 else f"{names[0]} and {len(names) - 1} more"
         self.preview.log(f"{shown} changed")
         self.preview.rebuild()
-        ReloadSocket.reload_all()
+        if self.preview.changed:  # a build for an editor's autosave changes nothing: the tabs stay as they are
+            ReloadSocket.reload_all()
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -529,7 +614,8 @@ def _serve(preview: Preview, host: str, port: int) -> int:
         preview.default_lang = load_config(preview.root).default_lang
     preview.rebuild()
     try:
-        preview_app(preview, Access(host, port)).listen(port, host)
+        access = Access(host, port)
+        preview_app(preview, access).listen(port, host)
     except OSError as exc:
         print(
             f"error: cannot listen on {host}:{port}: {exc.strerror} "
@@ -540,5 +626,6 @@ def _serve(preview: Preview, host: str, port: int) -> int:
     SiteWatcher(preview).start()
     shown_host = f"[{host}]" if ":" in host else host
     print(f"preview at http://{shown_host}:{port}/ (press Ctrl+C to stop)", file=sys.stderr, flush=True)
+    print(f"{access_rule(access)}; other requests get an empty 403", file=sys.stderr, flush=True)
     ioloop.IOLoop.current().start()
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import http.client
 import json
@@ -24,9 +25,13 @@ from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from sitegen import serve
-from sitegen.errors import Problem
-from sitegen.output import CONTENT_SECURITY_POLICY
+from sitegen.config import load_config
+from sitegen.content import TEMPLATES_DIR, page_files
+from sitegen.data import data_files
+from sitegen.errors import Collector, Problem
+from sitegen.output import ASSETS_DIR, CONTENT_SECURITY_POLICY, find_assets
 from sitegen.pipeline import Built, build_site
+from sitegen.render import template_names
 from sitegen.serve import (
     Access,
     Preview,
@@ -72,12 +77,12 @@ class Response:
     text: str
 
 
-def fetch(port: int, path: str, method: str = "GET", host: str | None = None) -> Response:
+def fetch(port: int, path: str, method: str = "GET", host: str | None = None, address: str = "127.0.0.1") -> Response:
     """A request with the path sent exactly as given (no client-side normalisation).
 
     ``host`` replaces the ``Host`` header (the default is the server's own address).
     """
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection(address, port, timeout=10)
     try:
         conn.putrequest(method, path, skip_host=host is not None, skip_accept_encoding=True)
         if host is not None:
@@ -122,15 +127,16 @@ class Running:
     root: Path
     log: Path
     tmpdir: Path
+    address: str = "127.0.0.1"
 
     def get(self, path: str) -> Response:
-        return fetch(self.port, path)
+        return fetch(self.port, path, address=self.address)
 
     def output(self) -> str:
-        return self.log.read_text(encoding="utf-8")
+        return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_server(tmp_path: Path, site: Path = SITE) -> Running:
+def start_server(tmp_path: Path, site: Path = SITE, address: str = "127.0.0.1") -> Running:
     root = copy_site(tmp_path, site)
     port = free_port()
     log = tmp_path / "serve.log"
@@ -139,13 +145,23 @@ def start_server(tmp_path: Path, site: Path = SITE) -> Running:
     env = {**os.environ, "TMPDIR": str(tmpdir), "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(REPO / "build.py"), "serve", "--root", str(root), "--port", str(port)],
+            [
+                sys.executable,
+                str(REPO / "build.py"),
+                "serve",
+                "--root",
+                str(root),
+                "--port",
+                str(port),
+                "--host",
+                address,
+            ],
             cwd=tmp_path,
             stdout=out,
             stderr=subprocess.STDOUT,
             env=env,
         )
-    running = Running(proc, port, root, log, tmpdir)
+    running = Running(proc, port, root, log, tmpdir, address)
     wait_for("the server to answer", lambda: running.get("/").status == 200, proc)
     return running
 
@@ -290,7 +306,7 @@ def test_path_traversal_is_refused(server: Running) -> None:
     assert Path("/etc/passwd").is_file()  # the target exists: a leak would show
     for path in TRAVERSALS:
         response = server.get(path)
-        assert response.status in (400, 404), path
+        assert response.status in (400, 403, 404), path  # 403: "http://127.0.0.1/" names no port
         assert "root:" not in response.text, path
 
 
@@ -549,11 +565,11 @@ def test_no_cors_and_the_sites_own_security_headers(server: Running) -> None:
         # The preview's own additions: its reload socket, and the error page's one inline style.
         assert differ <= {"connect-src", "style-src"}, name
     policy = parse_policy(page.headers["content-security-policy"])
-    assert policy["connect-src"] == [f"ws://127.0.0.1:{port}"]
+    assert policy["connect-src"] == ["'self'"]  # the reload socket: same origin, IPv6 too
     assert policy["style-src"][0] == "'self'" and all(s.startswith("'sha256-") for s in policy["style-src"][1:])
     assert parse_policy(responses["wrong host"].headers["content-security-policy"]) == production
     # the reload script is a file, so that script-src 'self' allows it: no inline script on the page
-    assert f'<script src="/livereload.js?port={port}"></script>' in page.text
+    assert f'<script src="/livereload.js?host=127.0.0.1&amp;port={port}"></script>' in page.text
     assert not re.search(r"<script(?![^>]*\bsrc=)", page.text)
 
 
@@ -640,9 +656,10 @@ def test_live_page_adds_the_reload_script_and_the_preview_policy() -> None:
     ):
         page = f"<html><head>{meta.format(escaped)}</head><body>x</body></html>".encode()
         live = live_page(page, "localhost:8000", 8000).decode()
-        assert "connect-src ws://localhost:8000" in html.unescape(live), escaped
-        assert "connect-src &#" not in live and "'none'; manifest" not in html.unescape(live).split("connect-src")[1]
-        assert live.endswith('<script src="/livereload.js?port=8000"></script></head><body>x</body></html>')
+        assert "connect-src 'self'; " in html.unescape(live), escaped
+        assert "'none'; manifest" not in html.unescape(live).split("connect-src")[1]
+        script = '<script src="/livereload.js?host=localhost&amp;port=8000"></script>'
+        assert live.endswith(script + "</head><body>x</body></html>")
     assert live_page(b"<p>no head</p>", "localhost:8000", 8000) == b"<p>no head</p>"
 
 
@@ -672,9 +689,31 @@ def test_snapshot_ignores_editor_files(tmp_path: Path) -> None:
     root = copy_site(tmp_path)
     before = snapshot(root)
     assert "content/en/about.md" in before and "site.yaml" in before
-    for junk in (".about.md.swp", "about.md~", "#about.md#", "4913"):
+    for junk in (".about.md.swp", ".about.md.swx", ".about.md.swo"):  # vim's swap files, rewritten as one types
         (root / "content" / "en" / junk).write_text("x")
+        (root / "data" / junk).write_text("x")
     assert snapshot(root) == before
+    # files the build reads, whatever their names look like
+    read = [
+        "content/en/#x.md",
+        "data/.x.yaml",
+        "templates/#x.html",
+        "templates/.x.html",
+        "assets/x.css~",
+        "assets/4913",
+    ]
+    for name in read:
+        (root / name).parent.mkdir(exist_ok=True)
+        (root / name).write_text("x")
+    # the build's own readers take them (the watcher must not second-guess them)
+    pages = [file.path for file in page_files(load_config(root), Collector())]
+    assets = [f"{ASSETS_DIR}/{asset.name}" for asset in find_assets(root)]
+    templates = [f"{TEMPLATES_DIR}/{name}" for name in template_names(root)]
+    found = [*pages, *[path.relative_to(root).as_posix() for path in data_files(root)], *assets, *templates]
+    assert set(read) <= set(found)
+    assert changed_files(before, snapshot(root)) == sorted(read)
+    for name in read:
+        (root / name).unlink()
     (root / "content" / "en" / "new.md").write_text("---\ntitle: New\n---\n")
     (root / "site.yaml").unlink()
     assert changed_files(before, snapshot(root)) == ["content/en/new.md", "site.yaml"]
@@ -738,3 +777,153 @@ def test_a_save_in_two_steps_builds_once_after_the_quiet_time(tmp_path: Path, mo
         watcher.tick()
     # Quiet from 0.1: not yet at 0.35 (0.25 s), once at 0.45 (0.35 s), and not again.
     assert builds == reloads == [100.45] and serve.QUIET_SECONDS == 0.3
+
+
+# --- what a hostile tester found after the first hardening -----------------------------------------
+
+
+def test_the_error_page_survives_lone_surrogates(server: Running) -> None:
+    # YAML turns "\udcff" into a lone surrogate, and a file name with a byte that is not UTF-8
+    # becomes one too: neither may leave the browser with an empty 500 and no reload script.
+    page = server.root / "content" / "en" / "sur.md"
+    page.write_text('---\ntitle: ok\n"\\udcff": 1\n---\nhi\n', encoding="utf-8")
+    wait_for("the error page", lambda: server.get("/en/about/").status == 500, server.proc)
+    shown = server.get("/en/about/")
+    assert "content/en/sur.md" in shown.text and "livereload.js" in shown.text
+    page.unlink()
+    bad = os.path.join(os.fsencode(server.root / "content" / "en"), b"bad\xff.md")
+    with open(bad, "wb") as file:
+        file.write(b"---\ntitle: x\n")  # the front matter is not closed
+    wait_for("the second error page", lambda: "content/en/bad" in server.get("/en/about/").text, server.proc)
+    assert "livereload.js" in server.get("/th/").text
+    assert "Traceback" not in server.output()
+
+
+def test_an_internal_error_page_is_short_and_encodable(tmp_path: Path) -> None:
+    def broken(root: Path, out: Path) -> Built:
+        raise RuntimeError("\udcff" + "x" * 1_000_000)
+
+    preview = Preview(copy_site(tmp_path), tmp_path / "work", build=broken, log=lambda text: None)
+    assert not preview.rebuild()
+    page = error_page(preview.problems, "en").encode("utf-8")
+    assert b"internal error" in page and len(page) < 10_000
+    # the same holds for any problem the build reports
+    page = error_page([Problem("content/en/\udcff.md", 1, "\ud800" + "y" * 1_000_000, "\udfff")], "th").encode()
+    assert "content/en/\ufffd.md:1" in page.decode() and len(page) < 10_000
+
+
+def _frame(text: bytes) -> bytes:
+    """A masked websocket text frame, as a browser sends it."""
+    mask = b"\x01\x02\x03\x04"
+    payload = bytes(byte ^ mask[i % 4] for i, byte in enumerate(text))
+    return bytes([0x81, 0x80 | len(text)]) + mask + payload
+
+
+def test_a_message_after_the_server_closed_the_socket_is_no_traceback(server: Running) -> None:
+    handshake = (
+        "GET /livereload HTTP/1.1\r\n"
+        f"Host: 127.0.0.1:{server.port}\r\nOrigin: http://127.0.0.1:{server.port}\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(handshake)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += sock.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 101 ")
+        sock.sendall(_frame(b"x") + _frame(b"y") + _frame(b'{"command":"hello"}'))  # one write: all arrive together
+        sock.sendall(bytes([0x88, 0x80]) + b"\x00\x00\x00\x00")  # our close frame, then wait for the end
+        with contextlib.suppress(ConnectionResetError):  # the server may end it before reading our close
+            while sock.recv(4096):
+                pass
+    assert server.get("/robots.txt").status == 200  # the server went on, and had handled both messages
+    assert "Traceback" not in server.output()
+    assert "WebSocketClosedError" not in server.output()
+
+
+def test_the_preview_works_on_ipv6(tmp_path: Path) -> None:
+    running = start_server(tmp_path, address="::1")
+    try:
+        page = running.get("/en/about/")
+        assert page.status == 200
+        # a CSP host-source cannot hold an IPv6 address: the socket is allowed as 'self'
+        assert parse_policy(page.headers["content-security-policy"])["connect-src"] == ["'self'"]
+        # and the reload script cannot read "[::1]" from its own address: it is told
+        assert f'<script src="/livereload.js?host=[::1]&amp;port={running.port}"></script>' in page.text
+    finally:
+        stop_server(running, signal.SIGTERM)
+
+
+FILES_AS_FOLDERS = ["/robots.txt/", "/en/about/index.html/", "/sitemap.xml/.", "/robots.txt/.", "/robots.txt\\"]
+
+
+def test_a_file_is_not_a_folder(server: Running) -> None:
+    assert server.get("/robots.txt").status == 200 and server.get("/en/about/index.html").status == 200
+    for path in FILES_AS_FOLDERS:
+        assert server.get(path).status == 404, path  # as in production
+
+
+def test_the_terminal_is_not_flooded(server: Running) -> None:
+    # the rule is explained at the start, before any hostile page can use up the lines that explain it
+    assert f"answers only to localhost, 127.0.0.1 and [::1] with port {server.port}" in server.output()
+    long_path = "/" + "a" * 60_000
+    assert server.get(long_path).status == 404
+    assert fetch(server.port, "/", host="evil.example" + "e" * 60_000).status == 403
+    # tornado refuses C0 controls in the request line; C1's CSI (0x9b) gets through, and must reach the terminal escaped
+    own = f"Host: 127.0.0.1:{server.port}\r\n".encode()
+    answer = raw_request(server.port, b"GET /\x9b2J\x9b31m HTTP/1.1\r\n" + own + b"Connection: close\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 ")
+    assert server.get("/").status == 200  # every line above is written by now
+    assert max(len(line) for line in server.output().splitlines()) < 400
+    assert "\x9b" not in server.output() and "\x1b" not in server.output()
+
+
+def test_absolute_form_requests_go_through_the_guard(server: Running) -> None:
+    port = server.port
+    for host, status in ((f"127.0.0.1:{port}", b"404"), ("evil.example", b"403")):
+        for target in (b"http://evil.example/", f"http://127.0.0.1:{port}/en/about/".encode(), b"*"):
+            answer = raw_request(
+                port, b"GET " + target + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\nConnection: close\r\n\r\n"
+            )
+            head, _, body = answer.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 " + status + b" "), (target, head[:200])
+            assert b"\r\nX-Content-Type-Options: nosniff\r\n" in head, target
+            assert b"\r\nContent-Security-Policy: " in head, target
+            assert body == b"", target
+
+
+def test_a_build_that_changes_nothing_reloads_no_tab(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The watcher sees every file the build might read, emacs's autosaves ("#about.md#") too:
+    # a build for one of those writes nothing, and the open tabs are left alone.
+    clock = [100.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    reloads: list[float] = []
+    monkeypatch.setattr(ReloadSocket, "reload_all", classmethod(lambda cls: reloads.append(clock[0])))
+    builds: list[float] = []
+
+    def build(root: Path, out: Path) -> Built:
+        builds.append(clock[0])
+        return build_site(root, out)
+
+    root = copy_site(tmp_path)
+    preview = Preview(root, tmp_path / "work", build=build, log=lambda text: None)
+    preview.rebuild()
+    watcher = SiteWatcher(preview)
+    path = root / ABOUT_EN
+    good = path.read_text(encoding="utf-8")
+
+    def save(name: Path, text: str) -> None:
+        name.write_text(text, encoding="utf-8")
+        for _ in range(2):
+            clock[0] += 1.0
+            watcher.tick()
+
+    save(root / "content" / "en" / "#about.md#", good + "typing")
+    assert (len(builds), reloads) == (2, [])
+    save(path, good.replace(ABOUT_TEXT, "Changed."))
+    assert (len(builds), len(reloads)) == (3, 1)
+    save(path, good.replace("title: About us", 'title: "About us'))  # broken: the tab shows the error page
+    assert (len(builds), len(reloads)) == (4, 2)
+    save(path, good.replace(ABOUT_TEXT, "Changed."))  # fixed, to the output it had: the tab shows the page again
+    assert (len(builds), len(reloads)) == (5, 3)

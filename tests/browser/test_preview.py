@@ -89,3 +89,18 @@ def test_the_real_site_has_no_violation_in_the_preview(preview: Running, page: t
     for path in ("/en/", "/th/"):
         _reload_socket_open(tab, origin, path)
     assert errors == []
+
+
+def test_the_reload_socket_works_on_ipv6(tmp_path: Path, page: tuple[Page, list[str]]) -> None:
+    # A CSP host-source cannot name [::1], and livereload.js cannot read it from its own URL:
+    # the socket is allowed as 'self' (CSP3: same host and port, ws: for an http: page).
+    running = start_server(tmp_path, address="::1")
+    try:
+        tab, errors = page
+        _reload_socket_open(tab, f"[::1]:{running.port}", "/en/about/")
+        path = running.root / ABOUT_EN
+        path.write_text(path.read_text(encoding="utf-8").replace(ABOUT_TEXT, "Reloaded over IPv6."), encoding="utf-8")
+        tab.wait_for_function("() => document.body.innerText.includes('Reloaded over IPv6.')", timeout=WAIT_MS)
+        assert errors == []
+    finally:
+        stop_server(running, signal.SIGTERM)
