@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable
@@ -259,6 +260,9 @@ _BINARY = "tag:yaml.org,2002:binary"
 _CONSTRUCT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class _Walk:
     """Records the line of every key and item, before any value is constructed. Refuses what the
     constructor must not see: a value that contains itself (``&a [*a]``), a key given twice, a
@@ -308,6 +312,7 @@ class _Walk:
             self._check_keys(node)
             for key_node, value_node in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
+                    self._check_text(key_node)
                     key: str | int = key_node.value
                 else:  # a key that is a list or mapping: counted, never looked up
                     key = str(key_node)
@@ -318,6 +323,8 @@ class _Walk:
             for index, item in enumerate(node.value):
                 self.lines.setdefault((*prefix, index), self.line(item))
                 children.append((item, (*prefix, index)))
+        else:
+            self._check_text(node)
         size, height = 1, 0
         for child, path in children:
             child_size, child_height = self.walk(child, path, depth + 1)
@@ -333,6 +340,15 @@ class _Walk:
         self.open.discard(id(node))
         self.walked[id(node)] = (size, height)
         return size, height
+
+    def _check_text(self, node: yaml.Node) -> None:
+        """A scalar's text holds characters only: ``"\\ud800"`` in quotes is half of one, which no page can hold."""
+        if isinstance(node, yaml.ScalarNode) and _SURROGATE.search(node.value):
+            raise self.error(
+                node,
+                "invalid YAML: a \\u escape here is half of a character, not a character",
+                "write the character itself instead of its \\u code",
+            )
 
     def _check_keys(self, node: yaml.MappingNode) -> None:
         seen: dict[object, yaml.Node] = {}

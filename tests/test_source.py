@@ -137,6 +137,26 @@ def test_a_date_that_does_not_exist_keeps_its_message() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('title: "a\\udcffb"\n', 1),  # a value
+        ('x: 1\n"\\ud800": 1\n', 2),  # a key
+        ("list:\n  - [1, {'a': \"\\udfff\"}]\n", 2),  # deep inside
+    ],
+)
+def test_half_a_character_is_an_error_at_its_line(text: str, line: int) -> None:
+    """A lone surrogate reached the page and failed its UTF-8 encoding with a traceback."""
+    assert yaml_error(text) == (
+        f"data/bank.yaml:{line}: error: invalid YAML: a \\u escape here is half of a character, not a"
+        " character (write the character itself instead of its \\u code)"
+    )
+
+
+def test_a_whole_character_written_as_an_escape_is_fine() -> None:
+    assert load_yaml('title: "\\U0001F600 \\u0e01"\n', "x.yaml").value == {"title": "\U0001f600 \u0e01"}
+
+
 def test_good_tags_still_work() -> None:
     doc = load_yaml("a: !!int 12\nb: !!str 12\nc: !!float 1.5\nd: !!bool true\n", "x.yaml")
     assert doc.value == {"a": 12, "b": "12", "c": 1.5, "d": True}
