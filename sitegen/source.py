@@ -26,6 +26,7 @@ import yaml
 from .errors import SiteError
 
 Keys = tuple[str | int, ...]
+_SURROGATE = re.compile("[\ud800-\udfff]")  # half a character: a name that was not UTF-8, or a YAML escape
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ def inside_project(root: Path, relative: str) -> Path:
     The file need not exist."""
     if "\0" in relative:
         raise SiteError(f"{relative!r} is not a file name", "", 0, "remove the invisible character from the name")
+    if _SURROGATE.search(relative):  # bytes that are not UTF-8, as os.fsdecode gives them
+        raise SiteError(
+            "the file's name is not UTF-8 text",
+            relative,
+            0,
+            "rename it: type the name again in your file manager",
+        )
     real_root = _real_root(str(root))
     real = _without_links(real_root, relative) or os.path.realpath(os.path.join(root, relative))
     if _where(real, real_root):
@@ -258,9 +266,6 @@ _TAG_KINDS = {
 }
 _BINARY = "tag:yaml.org,2002:binary"
 _CONSTRUCT_ERRORS = (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Walk:

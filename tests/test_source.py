@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from sitegen.cli import main
 from sitegen.errors import BuildFailed, SiteError
 from sitegen.pipeline import build_site
 from sitegen.source import MAX_DEPTH, MAX_VALUES, load_yaml, read_file
@@ -447,3 +448,18 @@ def test_read_file_takes_a_path_that_climbs_but_stays_inside(tmp_path: Path) -> 
     assert read_file(tmp_path, "content/../site.yaml") == b"title: x\n"
     with pytest.raises(FileNotFoundError):
         read_file(tmp_path, "content/missing/deeper.md")
+
+
+@pytest.mark.parametrize("name", [b"assets/bad\xff.css", b"templates/bad\xff.html", b"data/bad\xff.yaml"])
+def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: bytes
+) -> None:
+    """Such a name reached the build cache, whose UTF-8 keys failed with a traceback."""
+    root = make_site()
+    with open(os.fsencode(root) + b"/" + name, "wb") as stream:
+        stream.write(b"x: 1\n")
+    assert main(["build", "--root", str(root), "--out", str(tmp_path / "out")]) == 1
+    shown = os.fsdecode(name)
+    message = f"{shown}: error: the file's name is not UTF-8 text (rename it: type the name again in your file manager)"
+    assert message in capsys.readouterr().err.splitlines()
+    assert not (tmp_path / "out").exists()
