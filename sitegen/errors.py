@@ -35,7 +35,9 @@ class Problem:
         text = f"{self.level}: {self.message}"
         if self.hint:
             text = f"{text} ({self.hint})"
-        return f"{where}: {text}" if where else text
+        line = f"{where}: {text}" if where else text
+        # A name that is not UTF-8 holds surrogates, which no terminal or report can encode: \udcff.
+        return line.encode("utf-8", "backslashreplace").decode("utf-8")
 
     def as_error(self) -> Problem:
         """A warning raised to an error (for ``--strict``); notices stay notices."""
