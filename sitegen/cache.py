@@ -155,9 +155,9 @@ _SHARD_NAME = re.compile(r"shard-(\d\d)-[0-9a-f]{16}\.msgpack")
 DAMAGED = "damaged"  # left by build_lock where it had to replace a damaged cache folder or lock
 _OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards are shard-*), removed on save
 MAX_FILE = 1 << 30  # no cache file is read beyond this size
-# A name that is empty, absolute, or has an empty, "." or ".." part, a backslash or a NUL (in names
-# joined by newlines, so that one search checks them all).
-_BAD_NAMES = re.compile(r"(?:^|/)\.{0,2}(?:/|$)|[\\\x00]", re.MULTILINE)
+# What no name may hold once each is written "/name/": an empty, "." or ".." part (an empty or
+# absolute name among them), a backslash or a NUL.
+_BAD_IN_NAMES = ("//", "/./", "/../", "\\", "\x00")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted in the cache must not hang the build
 
@@ -227,10 +227,20 @@ def _encode_source(source: PageSource) -> tuple[Any, ...]:
     )
 
 
-def _encode_output(output: Output) -> tuple[Any, ...]:
-    if not output.problems:
-        return output
-    return (*output[:3], tuple(dataclasses.astuple(problem) for problem in output.problems), *output[4:])
+def _encode_outputs(outputs: dict[str, Output]) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The outputs, and a table of the (state, templates, catalogues) of their Deps, which most share:
+    each Deps names its row, so that a shard holds one copy of each and loads faster."""
+    rows: dict[tuple[Any, ...], int] = {}
+    plain: dict[str, tuple[Any, ...]] = {}
+    for name, output in outputs.items():
+        deps = output.deps
+        plain_deps = None
+        if deps is not None:
+            row = rows.setdefault((deps.state, deps.templates, deps.catalogues), len(rows))
+            plain_deps = (row, deps.page, deps.lookups)
+        problems = tuple(dataclasses.astuple(problem) for problem in output.problems)
+        plain[name] = (output.digest, output.stat, plain_deps, problems, output.anchors, output.ids)
+    return plain, list(rows)
 
 
 # Decoding: every value is checked before it becomes a record; anything else raises Damaged.
@@ -243,15 +253,20 @@ def _is_str_pairs(value: Any) -> bool:
     )
 
 
+# Type checks of many values at once, in C: {*map(type, values)} is the set of their types.
+_INT = {int}
+_STR = {str}
+
+
 def _is_ints(value: Any, length: int) -> bool:
-    return type(value) is tuple and len(value) == length and all(type(number) is int for number in value)
+    return type(value) is tuple and len(value) == length and {*map(type, value)} == _INT
 
 
 def _decode_inputs(values: Any, where: Path) -> dict[str, InputFile]:
     if type(values) is not dict:
         raise Damaged(where)
     for value in values.values():
-        if not (type(value) is tuple and len(value) == 2 and _is_ints(value[0], 4) and type(value[1]) is str):
+        if not (type(value) is tuple and len(value) == 2 and type(value[1]) is str and _is_ints(value[0], 4)):
             raise Damaged(where)
     make = InputFile._make
     return {path: make(value) for path, value in values.items()}
@@ -283,7 +298,7 @@ def _decode_source(path: str, value: Any, where: Path) -> PageSource:
         and type(body_line) is int
         and type(digest) is str
         and type(lines) is dict
-        and all(type(name) is str and type(line) is int for name, line in lines.items())
+        and (not lines or ({*map(type, lines)} == _STR and {*map(type, lines.values())} == _INT))
         and type(meta) is tuple
         and len(meta) == 7
     ):
@@ -316,19 +331,31 @@ def _decode_problem(value: Any, where: Path) -> Problem:
     return Problem(*value)
 
 
-def _decode_deps(value: Any, shared: dict[Any, Any], where: Path) -> Deps:
-    if not (type(value) is tuple and len(value) == 5):
+def _decode_rows(rows: Any, shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
+    """The shard's table of (state, templates, catalogues), one copy of each for all shards."""
+    if type(rows) is not tuple:
         raise Damaged(where)
-    state, page, templates, lookups, catalogues = value
-    if not (
-        type(state) is str
-        and type(page) is str
-        and _is_str_pairs(templates)
-        and _is_str_pairs(catalogues)
-        and type(lookups) is tuple
-    ):
-        raise Damaged(where)
-    for lookup in lookups:
+    kept: list[tuple[str, Any, Any]] = []
+    for row in rows:
+        if not (
+            type(row) is tuple
+            and len(row) == 3
+            and type(row[0]) is str
+            and _is_str_pairs(row[1])
+            and _is_str_pairs(row[2])
+        ):
+            raise Damaged(where)
+        found = shared.get(row)
+        if found is None:
+            found = shared[row] = row
+        kept.append(found)
+    return kept
+
+
+def _is_lookups(lookups: Any) -> bool:
+    if type(lookups) is not tuple:
+        return False
+    for lookup in lookups:  # a loop, not all(): most outputs have one or two
         if not (
             type(lookup) is tuple
             and len(lookup) == 2
@@ -338,48 +365,45 @@ def _decode_deps(value: Any, shared: dict[Any, Any], where: Path) -> Deps:
             and type(lookup[0][1]) is str
             and (lookup[1] is None or type(lookup[1]) is str)
         ):
-            raise Damaged(where)
-    return Deps(state, page, _one_copy(shared, templates), _one_copy(shared, lookups), _one_copy(shared, catalogues))
+            return False
+    return True
 
 
-def _one_copy(shared: dict[Any, Any], value: Any) -> Any:
-    """The copy of ``value`` kept in ``shared``: most outputs have the same templates and catalogues."""
-    kept = shared.get(value)
-    if kept is None:
-        kept = shared[value] = value
-    return kept
-
-
-def _decode_output(value: Any, shared: dict[Any, Any], where: Path) -> Output:
-    if not (type(value) is tuple and len(value) == 6):
-        raise Damaged(where)
-    digest, stat, deps, problems, anchors, ids = value
-    if not (
-        type(digest) is str
-        and _is_ints(stat, 3)
-        and type(problems) is tuple
-        and type(anchors) is tuple
-        and type(ids) is str
-    ):
-        raise Damaged(where)
-    for anchor in anchors:
-        if not (
-            type(anchor) is tuple
-            and len(anchor) == 4
-            and type(anchor[0]) is str
-            and type(anchor[1]) is str
-            and type(anchor[2]) is str
-            and type(anchor[3]) is int
-        ):
-            raise Damaged(where)
-    return Output(
-        digest,
-        stat,
-        None if deps is None else _decode_deps(deps, shared, where),
-        tuple(_decode_problem(problem, where) for problem in problems),
-        anchors,
-        ids,
+def _is_anchors(anchors: Any) -> bool:
+    return type(anchors) is tuple and all(
+        type(anchor) is tuple
+        and len(anchor) == 4
+        and type(anchor[0]) is str
+        and type(anchor[1]) is str
+        and type(anchor[2]) is str
+        and type(anchor[3]) is int
+        for anchor in anchors
     )
+
+
+def _decode_outputs(values: dict[str, Any], rows: list[tuple[str, Any, Any]], where: Path) -> dict[str, Output]:
+    outputs: dict[str, Output] = {}
+    count = len(rows)
+    for name, value in values.items():
+        if not (type(value) is tuple and len(value) == 6):
+            raise Damaged(where)
+        digest, stat, deps, problems, anchors, ids = value
+        if not (type(digest) is str and _is_ints(stat, 3) and type(ids) is str and type(problems) is tuple):
+            raise Damaged(where)
+        if anchors and not _is_anchors(anchors):
+            raise Damaged(where)
+        if deps is not None:
+            if not (type(deps) is tuple and len(deps) == 3 and type(deps[0]) is int and 0 <= deps[0] < count):
+                raise Damaged(where)
+            row, page, lookups = deps
+            if type(page) is not str or not _is_lookups(lookups):
+                raise Damaged(where)
+            state, templates, catalogues = rows[row]
+            deps = Deps(state, page, templates, lookups, catalogues)
+        if problems:
+            problems = tuple(_decode_problem(problem, where) for problem in problems)
+        outputs[name] = Output(digest, stat, deps, problems, anchors, ids)
+    return outputs
 
 
 def _check_names(names: Collection[Any], where: Path) -> None:
@@ -388,20 +412,20 @@ def _check_names(names: Collection[Any], where: Path) -> None:
         return
     if not all(type(name) is str for name in names):
         raise Damaged(where)
-    joined = "\n".join(names)
-    if joined.count("\n") != len(names) - 1 or _BAD_NAMES.search(joined):
+    joined = "/\n/".join(names)  # one string to search: each name between slashes, one per line
+    if joined.count("\n") != len(names) - 1 or any(bad in f"/{joined}/" for bad in _BAD_IN_NAMES):
         raise Damaged(where)
 
 
 def _decode_shard(payload: bytes, shared: dict[Any, Any], where: Path) -> Shard:
     value = _unpack(payload, where)
-    if not (type(value) is tuple and len(value) == 3 and all(type(part) is dict for part in value)):
+    if not (type(value) is tuple and len(value) == 4 and all(type(part) is dict for part in value[:3])):
         raise Damaged(where)
-    for part in value:
+    for part in value[:3]:
         _check_names(part, where)
     inputs = _decode_inputs(value[0], where)
     sources = {path: _decode_source(path, source, where) for path, source in value[1].items()}
-    outputs = {name: _decode_output(output, shared, where) for name, output in value[2].items()}
+    outputs = _decode_outputs(value[2], _decode_rows(value[3], shared, where), where)
     return inputs, sources, outputs
 
 
@@ -499,12 +523,10 @@ def _make_folder(cache_dir: Path) -> bool:
     """
     replaced = False
     for folder in _folders(cache_dir):
-        if _is_folder(folder):
-            continue
-        if os.path.lexists(folder):
+        if os.path.lexists(folder) and not _is_folder(folder):
             folder.unlink()
             replaced = True
-        folder.mkdir(parents=True, exist_ok=True)
+    cache_dir.mkdir(parents=True, exist_ok=True)
     return replaced
 
 
@@ -595,8 +617,8 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
             continue
         inputs, sources, outputs = shard
         plain_sources = {path: _encode_source(source) for path, source in sources.items()}
-        plain_outputs = {name: _encode_output(output) for name, output in outputs.items()}
-        payload = _pack((inputs, plain_sources, plain_outputs))
+        plain_outputs, rows = _encode_outputs(outputs)
+        payload = _pack((inputs, plain_sources, plain_outputs, rows))
         name = f"shard-{index:02d}-{digest_bytes(payload)[:16]}.msgpack"
         _write(cache_dir / name, manifest.engine, payload)
         names.append(name)

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import jinja2
 import msgpack  # type: ignore[import-untyped]
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jinja2.bccache import bc_magic
 
 from sitegen import cache
 from sitegen.cache import Manifest, build_lock, default_cache_dir, engine_fingerprint, load_manifest, save_manifest
@@ -112,6 +114,24 @@ def test_the_cache_is_not_a_pickle(cached: Cached, no_unpickling: None) -> None:
     manifest = cached.load()
     assert manifest is not None and manifest.outputs, "the cache round-trips"
     assert not cached.build().full
+
+
+def test_no_compiled_template_is_loaded_from_the_cache(cached: Cached) -> None:
+    """Jinja's bytecode cache unpickles and unmarshals its files: code, which the cache must not hold."""
+    marker = cached.outside / "pwned"
+    compiled = cached.folder / cache.COMPILED_DIR
+    compiled.mkdir(exist_ok=True)
+    bytecode = jinja2.FileSystemBytecodeCache(str(compiled))
+    templates = cached.root / "templates"
+    for path in templates.rglob("*.html"):
+        name = path.relative_to(templates).as_posix()
+        key = bytecode.get_cache_key(name, os.path.normpath(path))
+        (compiled / f"__jinja2_{key}.cache").write_bytes(bc_magic + pickle.dumps(Exploit(marker)))
+    page = cached.root / "content/en/about.md"
+    page.write_text(page.read_text() + "\nEdited, so that the page is rendered again.\n")
+    built = cached.build()
+    assert not marker.exists(), "a compiled template from the cache ran"
+    assert built.rendered > 0 and tree_digest(cached.out) == cached.clean()
 
 
 def _victim(cached: Cached) -> Path:
@@ -406,9 +426,13 @@ def some_shard(real: tuple[Path, Path, dict[str, bytes]]) -> str:
     return max((n for n in real[2] if n.startswith("shard-")), key=lambda n: len(real[2][n]))
 
 
+def _containers(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+
+
 MSGPACK_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.text(max_size=8) | st.binary(max_size=8),
-    lambda inner: st.lists(inner, max_size=6) | st.dictionaries(st.text(max_size=4), inner, max_size=4),
+    _containers,
     max_leaves=30,
 )
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
