@@ -46,7 +46,7 @@ from .errors import Problem
 
 MAGIC = b"sitegen-cache 4\n"
 CACHE_DIR = ".sitegen-cache"
-COMPILED_DIR = "templates"  # in the cache folder: Jinja's compiled templates
+COMPILED_DIR = "templates"  # in the cache folder: where Jinja's compiled templates were (code: never read now)
 LOCK = "lock"  # in the cache folder: held by the build writing to its output
 _LIBRARIES = ("markdown", "jinja2", "markupsafe", "babel", "yaml", "phonenumbers", "msgpack")
 _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an output
@@ -625,9 +625,9 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, names)
     _write(cache_dir / HEAD, manifest.engine, _pack(head))
     for path in cache_dir.iterdir():
-        stale = path.name.startswith(("shard-", ".write-")) or path.name in (DAMAGED, *_OLD_FILES)
+        stale = path.name.startswith(("shard-", ".write-")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
         if stale and path.name not in names:
-            _remove(path)  # shards of older builds, and what a damaged cache left
+            _remove(path)  # shards of older builds, what older engines and a damaged cache left
 
 
 @contextmanager
