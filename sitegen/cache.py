@@ -676,7 +676,8 @@ def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> It
         replaced = True
         fd = _open_lock(cache_dir / LOCK)
     if replaced:
-        os.close(os.open(cache_dir / DAMAGED, os.O_WRONLY | os.O_CREAT | _NOFOLLOW, 0o644))
+        _remove(cache_dir / DAMAGED)  # whatever is there: the mark is an empty file
+        os.close(os.open(cache_dir / DAMAGED, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644))
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

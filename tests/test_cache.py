@@ -268,6 +268,11 @@ def _lock_symlink(folder: Path, outside: Path) -> None:
     (folder / cache.LOCK).symlink_to(outside / "precious.txt")
 
 
+def _lock_and_mark_folders(folder: Path, outside: Path) -> None:
+    _folder_for(cache.LOCK)(folder, outside)
+    (folder / cache.DAMAGED).mkdir()
+
+
 def _fifo_for_head(folder: Path, outside: Path) -> None:
     (folder / cache.HEAD).unlink()
     os.mkfifo(folder / cache.HEAD)
@@ -297,6 +302,7 @@ DAMAGE: dict[str, Callable[[Path, Path], None]] = {
     "cache folder is a symlink out": _symlinked_folder,
     ".sitegen-cache is a symlink out": _symlinked_cache_root,
     "lock is a symlink out": _lock_symlink,
+    "lock and mark are folders": _lock_and_mark_folders,
     "head is a FIFO": _fifo_for_head,
     "head truncated": _rewrite(cache.HEAD, lambda data: data[: len(data) - 5]),
     "shard truncated": _rewrite("", lambda data: data[: len(data) // 2]),
