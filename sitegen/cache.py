@@ -13,34 +13,42 @@ Each file starts with a header (format, engine fingerprint, checksum of the rest
 from another version of the engine or of its libraries, for another site or output folder,
 or damaged in any way, is discarded whole and the build starts clean. It is written only
 after a build has succeeded, each file through a temporary file and ``os.replace``.
+
+The cache is untrusted input (CI systems restore caches from other branches): it is plain
+MessagePack data, never code, and every value read back is checked before it is used.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import errno
 import gc
 import hashlib
 import importlib.util
 import os
-import pickle
+import re
+import shutil
+import stat as statmode
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .content import PageMeta, PageSource
+import msgpack  # type: ignore[import-untyped]
+
+from .content import CONTENT_DIR, PageMeta, PageSource, page_key
 from .errors import Problem
 
-MAGIC = b"sitegen-cache 3\n"
+MAGIC = b"sitegen-cache 4\n"
 CACHE_DIR = ".sitegen-cache"
-COMPILED_DIR = "templates"  # in the cache folder: Jinja's compiled templates
+COMPILED_DIR = "templates"  # in the cache folder: where Jinja's compiled templates were (code: never read now)
 LOCK = "lock"  # in the cache folder: held by the build writing to its output
-_LIBRARIES = ("markdown", "jinja2", "markupsafe", "babel", "yaml", "phonenumbers")
+_LIBRARIES = ("markdown", "jinja2", "markupsafe", "babel", "yaml", "phonenumbers", "msgpack")
 _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an output
 
 Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
@@ -85,21 +93,9 @@ def engine_fingerprint() -> str:
     return h.hexdigest()
 
 
-# The records below are named tuples, not dataclasses: the cache of a site of 10,000 pages holds
-# tens of thousands of them, and tuples unpickle several times faster. Their ``__reduce__`` makes
-# unpickling call ``tuple.__new__`` directly rather than each class's ``__new__``, written in Python.
-
-
-def _as_tuple(record: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (tuple.__new__, (type(record), tuple(record)))
-
-
 class InputFile(NamedTuple):
     stat: Stat
     digest: str
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _as_tuple(self)
 
 
 class Deps(NamedTuple):
@@ -110,9 +106,6 @@ class Deps(NamedTuple):
     templates: tuple[tuple[str, str], ...] = ()  # (name, digest) of each template the render loaded
     lookups: tuple[Lookup, ...] = ()  # every url_for answer the render used (links, menus in templates)
     catalogues: tuple[tuple[str, str], ...] = ()  # (lang, digest) of catalogues read through translate()
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _as_tuple(self)
 
 
 class Output(NamedTuple):
@@ -127,9 +120,6 @@ class Output(NamedTuple):
     problems: tuple[Problem, ...] = ()
     anchors: tuple[FoundLink, ...] = ()
     ids: str = ""
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return _as_tuple(self)
 
 
 @dataclass
@@ -151,9 +141,40 @@ class Manifest:
 # head naming them. A rebuild rewrites only the shards whose records changed (an edit to one page
 # touches a few), then the head. Shard files are named after their contents' digest, so a crash
 # leaves either the old head and its shards or the new ones: never a mix.
+#
+# The cache is untrusted input: a CI system restores it from another branch, anyone can write it.
+# So it is plain data (MessagePack: strings, numbers, arrays, maps), never code such as a pickle,
+# and every value read back is checked for type and shape before it becomes a record. Anything
+# that is not as this engine writes it (a file where a folder should be, a folder or a symlink
+# where a file should be, cut short, garbage, a record of the wrong shape, an output name that
+# leaves the output folder) makes the cache "damaged": it is ignored and the build starts clean.
 SHARDS = 64
-HEAD = "head.pickle"
+HEAD = "head.msgpack"
 Shard = tuple[dict[str, InputFile], dict[str, PageSource], dict[str, Output]]
+_SHARD_NAME = re.compile(r"shard-(\d\d)-[0-9a-f]{16}\.msgpack")
+DAMAGED = "damaged"  # left by build_lock where it had to replace a damaged cache folder or lock
+_OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards are shard-*), removed on save
+MAX_FILE = 1 << 30  # no cache file is read beyond this size
+# What no name may hold once each is written "/name/": an empty, "." or ".." part (an empty or
+# absolute name among them), a backslash or a NUL.
+_BAD_IN_NAMES = ("//", "/./", "/../", "\\", "\x00")
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted in the cache must not hang the build
+
+
+class Damaged(Exception):
+    """A cache file or folder that this engine did not write as it is: the cache is ignored."""
+
+    def __init__(self, path: Path | str) -> None:
+        super().__init__(str(path))
+        self.path = str(path)
+
+
+def damaged_notice(path: Path | str) -> Problem:
+    """The one line a build shows when it ignored a damaged cache."""
+    return Problem(
+        str(path), 0, "the build cache was damaged and has been ignored", "building everything again", "notice", "cache"
+    )
 
 
 def _shard_of(key: str) -> int:
@@ -176,24 +197,6 @@ def _same(new: dict[str, Any], old: dict[str, Any]) -> bool:
     return len(new) == len(old) and all(old.get(key) is value for key, value in new.items())
 
 
-_SOURCE_FIELDS = tuple(f.name for f in dataclasses.fields(PageSource))
-_META_FIELDS = tuple(f.name for f in dataclasses.fields(PageMeta))
-_META = _SOURCE_FIELDS.index("meta")
-
-
-def _source_fields(source: PageSource) -> tuple[Any, ...]:
-    """A page source as plain values: they unpickle several times faster than dataclasses."""
-    values = [getattr(source, name) for name in _SOURCE_FIELDS]
-    values[_META] = tuple(getattr(source.meta, name) for name in _META_FIELDS)
-    return tuple(values)
-
-
-def _source(fields: tuple[Any, ...]) -> PageSource:
-    values = list(fields)
-    values[_META] = PageMeta(*values[_META])
-    return PageSource(*values)
-
-
 def default_cache_dir(out: Path) -> Path:
     """``.sitegen-cache/<output name>`` beside the output folder."""
     out = out.resolve()
@@ -205,10 +208,284 @@ def folder_id(path: Path) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
+# Encoding: each record as an array of plain values, in its fields' order.
+
+
+def _encode_source(source: PageSource) -> tuple[Any, ...]:
+    meta = source.meta
+    dates = tuple(None if day is None else day.toordinal() for day in (meta.date, meta.updated))
+    plain_meta = (meta.title, meta.description, meta.template, *dates, meta.source_hash, meta.draft)
+    return (
+        source.lang,
+        source.key,
+        source.path,
+        plain_meta,
+        source.meta_lines,
+        source.body,
+        source.body_line,
+        source.digest,
+    )
+
+
+def _encode_outputs(outputs: dict[str, Output]) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The outputs, and a table of the (state, templates, catalogues) of their Deps, which most share:
+    each Deps names its row, so that a shard holds one copy of each and loads faster."""
+    rows: dict[tuple[Any, ...], int] = {}
+    plain: dict[str, tuple[Any, ...]] = {}
+    for name, output in outputs.items():
+        deps = output.deps
+        plain_deps = None
+        if deps is not None:
+            row = rows.setdefault((deps.state, deps.templates, deps.catalogues), len(rows))
+            plain_deps = (row, deps.page, deps.lookups)
+        problems = tuple(dataclasses.astuple(problem) for problem in output.problems)
+        plain[name] = (output.digest, output.stat, plain_deps, problems, output.anchors, output.ids)
+    return plain, list(rows)
+
+
+# Decoding: every value is checked before it becomes a record; anything else raises Damaged.
+
+
+def _is_str_pairs(value: Any) -> bool:
+    """A tuple of (str, str): the templates and the catalogues of a Deps."""
+    return type(value) is tuple and all(
+        type(pair) is tuple and len(pair) == 2 and type(pair[0]) is str and type(pair[1]) is str for pair in value
+    )
+
+
+# Type checks of many values at once, in C: {*map(type, values)} is the set of their types.
+_INT = {int}
+_STR = {str}
+
+
+def _is_ints(value: Any, length: int) -> bool:
+    return type(value) is tuple and len(value) == length and {*map(type, value)} == _INT
+
+
+def _decode_inputs(values: Any, where: Path) -> dict[str, InputFile]:
+    if type(values) is not dict:
+        raise Damaged(where)
+    for value in values.values():
+        if not (type(value) is tuple and len(value) == 2 and type(value[1]) is str and _is_ints(value[0], 4)):
+            raise Damaged(where)
+    make = InputFile._make
+    return {path: make(value) for path, value in values.items()}
+
+
+_DATE_LIMITS = (datetime.date.min.toordinal(), datetime.date.max.toordinal())
+
+
+def _decode_date(value: Any, where: Path) -> datetime.date | None:
+    if value is None:
+        return None
+    if type(value) is not int or not _DATE_LIMITS[0] <= value <= _DATE_LIMITS[1]:
+        raise Damaged(where)
+    return datetime.date.fromordinal(value)
+
+
+def _decode_source(path: str, value: Any, where: Path) -> PageSource:
+    if type(value) is not tuple or len(value) != 8:
+        raise Damaged(where)
+    lang, key, shown, meta, lines, body, body_line, digest = value
+    parts = shown.split("/", 2) if type(shown) is str else ()
+    if not (
+        shown == path  # renderers read the page's body from this path: it must be the file scanned
+        and len(parts) == 3
+        and parts[0] == CONTENT_DIR
+        and lang == parts[1]
+        and key == page_key(parts[2])
+        and type(body) is str
+        and type(body_line) is int
+        and type(digest) is str
+        and type(lines) is dict
+        and (not lines or ({*map(type, lines)} == _STR and {*map(type, lines.values())} == _INT))
+        and type(meta) is tuple
+        and len(meta) == 7
+    ):
+        raise Damaged(where)
+    title, description, template, date, updated, source_hash, draft = meta
+    if not (
+        type(title) is str
+        and type(description) is str
+        and type(template) is str
+        and type(source_hash) is str
+        and type(draft) is bool
+    ):
+        raise Damaged(where)
+    page_meta = PageMeta(
+        title, description, template, _decode_date(date, where), _decode_date(updated, where), source_hash, draft
+    )
+    return PageSource(lang, key, shown, page_meta, lines, body, body_line, digest)
+
+
+def _decode_problem(value: Any, where: Path) -> Problem:
+    """A page's cached link warning (only warnings are cached)."""
+    if not (
+        type(value) is tuple
+        and len(value) == 7
+        and value[4] == "warning"
+        and type(value[1]) is int
+        and all(type(text) is str for text in value[:1] + value[2:])
+    ):
+        raise Damaged(where)
+    return Problem(*value)
+
+
+def _decode_rows(rows: Any, shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
+    """The shard's table of (state, templates, catalogues), one copy of each for all shards."""
+    if type(rows) is not tuple:
+        raise Damaged(where)
+    kept: list[tuple[str, Any, Any]] = []
+    for row in rows:
+        if not (
+            type(row) is tuple
+            and len(row) == 3
+            and type(row[0]) is str
+            and _is_str_pairs(row[1])
+            and _is_str_pairs(row[2])
+        ):
+            raise Damaged(where)
+        found = shared.get(row)
+        if found is None:
+            found = shared[row] = row
+        kept.append(found)
+    return kept
+
+
+def _is_lookups(lookups: Any) -> bool:
+    if type(lookups) is not tuple:
+        return False
+    for lookup in lookups:  # a loop, not all(): most outputs have one or two
+        if not (
+            type(lookup) is tuple
+            and len(lookup) == 2
+            and type(lookup[0]) is tuple
+            and len(lookup[0]) == 2
+            and type(lookup[0][0]) is str
+            and type(lookup[0][1]) is str
+            and (lookup[1] is None or type(lookup[1]) is str)
+        ):
+            return False
+    return True
+
+
+def _is_anchors(anchors: Any) -> bool:
+    return type(anchors) is tuple and all(
+        type(anchor) is tuple
+        and len(anchor) == 4
+        and type(anchor[0]) is str
+        and type(anchor[1]) is str
+        and type(anchor[2]) is str
+        and type(anchor[3]) is int
+        for anchor in anchors
+    )
+
+
+def _decode_outputs(values: dict[str, Any], rows: list[tuple[str, Any, Any]], where: Path) -> dict[str, Output]:
+    outputs: dict[str, Output] = {}
+    count = len(rows)
+    for name, value in values.items():
+        if not (type(value) is tuple and len(value) == 6):
+            raise Damaged(where)
+        digest, stat, deps, problems, anchors, ids = value
+        if not (type(digest) is str and _is_ints(stat, 3) and type(ids) is str and type(problems) is tuple):
+            raise Damaged(where)
+        if anchors and not _is_anchors(anchors):
+            raise Damaged(where)
+        if deps is not None:
+            if not (type(deps) is tuple and len(deps) == 3 and type(deps[0]) is int and 0 <= deps[0] < count):
+                raise Damaged(where)
+            row, page, lookups = deps
+            if type(page) is not str or not _is_lookups(lookups):
+                raise Damaged(where)
+            state, templates, catalogues = rows[row]
+            deps = Deps(state, page, templates, lookups, catalogues)
+        if problems:
+            problems = tuple(_decode_problem(problem, where) for problem in problems)
+        outputs[name] = Output(digest, stat, deps, problems, anchors, ids)
+    return outputs
+
+
+def _check_names(names: Collection[Any], where: Path) -> None:
+    """Every name a relative path that stays inside its folder: an output name is a file the build may delete."""
+    if not names:
+        return
+    if not all(type(name) is str for name in names):
+        raise Damaged(where)
+    joined = "/\n/".join(names)  # one string to search: each name between slashes, one per line
+    if joined.count("\n") != len(names) - 1 or any(bad in f"/{joined}/" for bad in _BAD_IN_NAMES):
+        raise Damaged(where)
+
+
+def _decode_shard(payload: bytes, shared: dict[Any, Any], where: Path) -> Shard:
+    value = _unpack(payload, where)
+    if not (type(value) is tuple and len(value) == 4 and all(type(part) is dict for part in value[:3])):
+        raise Damaged(where)
+    for part in value[:3]:
+        _check_names(part, where)
+    inputs = _decode_inputs(value[0], where)
+    sources = {path: _decode_source(path, source, where) for path, source in value[1].items()}
+    outputs = _decode_outputs(value[2], _decode_rows(value[3], shared, where), where)
+    return inputs, sources, outputs
+
+
+def _unpack(payload: bytes, where: Path) -> Any:
+    try:
+        return msgpack.unpackb(payload, use_list=False, raw=False, strict_map_key=True)
+    except (ValueError, msgpack.UnpackException):  # cut short, not MessagePack, nested too deep, not UTF-8
+        raise Damaged(where) from None
+
+
+def _pack(value: Any) -> bytes:
+    return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
+
+
+# Files: read without following symlinks, written through a temporary file and os.replace.
+
+
 def _read(path: Path, engine: str) -> bytes | None:
-    """A cache file's payload, if its header names this format and engine and its checksum holds."""
-    header, _, payload = path.read_bytes().partition(b"\n\n")
-    return payload if header == MAGIC + f"{engine}\n{digest_bytes(payload)}".encode() else None
+    """A cache file's payload, or None if another format or engine wrote it.
+
+    Raises ``FileNotFoundError`` if there is no such file, and ``Damaged`` if it is not a regular
+    file (a symlink is not followed), or is too large, or its header or checksum is wrong.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+    except FileNotFoundError:
+        raise
+    except OSError:  # a symlink, a folder in the way, no permission
+        raise Damaged(path) from None
+    try:
+        st = os.fstat(fd)
+        if not statmode.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
+            raise Damaged(path)
+        with os.fdopen(fd, "rb", closefd=False) as stream:
+            data = stream.read()
+    except OSError:
+        raise Damaged(path) from None
+    finally:
+        os.close(fd)
+    header, _, payload = data.partition(b"\n\n")
+    lines = header.split(b"\n")
+    if len(lines) != 3 or not lines[0].startswith(MAGIC.split(b" ")[0] + b" "):
+        raise Damaged(path)
+    if lines[0] + b"\n" != MAGIC or lines[1] != engine.encode():
+        return None
+    if lines[2] != digest_bytes(payload).encode():
+        raise Damaged(path)
+    return payload
+
+
+def _remove(path: Path) -> None:
+    """Remove a file, a symlink (not what it points to) or a folder, in the cache folder."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if statmode.S_ISDIR(mode):
+        shutil.rmtree(path)  # it does not follow the symlinks inside
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _write(path: Path, engine: str, payload: bytes) -> None:
@@ -218,43 +495,116 @@ def _write(path: Path, engine: str, payload: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(header + b"\n\n" + payload)
+        if _is_folder(path):
+            _remove(path)  # a folder where the file goes: os.replace cannot replace it
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
 
 
-def load_manifest(cache_dir: Path, engine: str, root: Path, out: Path) -> Manifest | None:
-    """The previous build's manifest, or None when there is none that can be trusted for this build."""
+def _is_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder itself, not a file nor a symlink to a folder."""
+    try:
+        return statmode.S_ISDIR(os.lstat(path).st_mode)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+
+
+def _folders(cache_dir: Path) -> list[Path]:
+    """The folders that must be real folders: ``.sitegen-cache``, if the cache is in one, and the cache's own."""
+    return [cache_dir.parent, cache_dir] if cache_dir.parent.name == CACHE_DIR else [cache_dir]
+
+
+def _make_folder(cache_dir: Path) -> bool:
+    """Make the cache folder, replacing a file or symlink in its place; True if one was replaced.
+
+    The link is removed, never what it points to, and nothing is written through it.
+    """
+    replaced = False
+    for folder in _folders(cache_dir):
+        if os.path.lexists(folder) and not _is_folder(folder):
+            folder.unlink()
+            replaced = True
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    return replaced
+
+
+def load_manifest(
+    cache_dir: Path, engine: str, root: Path, out: Path, *, notices: list[Problem] | None = None
+) -> Manifest | None:
+    """The previous build's manifest, or None when there is none that can be trusted for this build.
+
+    A damaged cache (see above) gives None too, and adds ``damaged_notice`` to ``notices``.
+    """
+    try:
+        return _load(cache_dir, engine, root, out)
+    except Damaged as exc:
+        if notices is not None:
+            notices.append(damaged_notice(exc.path))
+        return None
+
+
+def _load(cache_dir: Path, engine: str, root: Path, out: Path) -> Manifest | None:
+    if not os.path.lexists(cache_dir):
+        return None  # no cache yet
+    for folder in _folders(cache_dir):
+        if not _is_folder(folder):
+            raise Damaged(folder)
+    if os.path.lexists(cache_dir / DAMAGED):
+        raise Damaged(cache_dir)
     try:
         head = _read(cache_dir / HEAD, engine)
         if head is None:
-            return None  # another format or engine, or damaged
-        root_name, out_id, scanned_ns, site, names = pickle.loads(head)
-        if root_name != str(root.resolve()) or out_id != folder_id(out) or len(names) != SHARDS:
-            return None
-        manifest = Manifest(engine, root_name, out_id, scanned_ns, site)
-        for name in names:
-            if not name:
-                manifest.shards.append(("", ({}, {}, {})))
-                continue
-            payload = _read(cache_dir / name, engine)
-            if payload is None or not name.endswith(f"-{digest_bytes(payload)[:16]}.pickle"):
-                return None
-            inputs, sources, outputs = pickle.loads(payload)
-            sources = {path: _source(fields) for path, fields in sources.items()}
-            manifest.inputs.update(inputs)
-            manifest.sources.update(sources)
-            manifest.outputs.update(outputs)
-            manifest.shards.append((name, (inputs, sources, outputs)))
-        return manifest
-    except (OSError, ValueError):  # a file missing, or a head of another shape: start clean
-        return None
+            return None  # another format or engine
+        out_id = folder_id(out)
+    except FileNotFoundError:
+        return None  # no head, or no output folder: nothing was built there yet
+    value = _unpack(head, cache_dir / HEAD)
+    if not (type(value) is tuple and len(value) == 5):
+        raise Damaged(cache_dir / HEAD)
+    root_name, cached_out, scanned_ns, site, names = value
+    if not (
+        type(root_name) is str
+        and _is_ints(cached_out, 2)
+        and type(scanned_ns) is int
+        and type(site) is str
+        and type(names) is tuple
+        and len(names) == SHARDS
+        and all(name == "" or _shard_index(name) == index for index, name in enumerate(names))
+    ):
+        raise Damaged(cache_dir / HEAD)
+    if root_name != str(root.resolve()) or cached_out != out_id:
+        return None  # another site or output folder
+    manifest = Manifest(engine, root_name, out_id, scanned_ns, site)
+    shared: dict[Any, Any] = {}
+    for name in names:
+        if not name:
+            manifest.shards.append(("", ({}, {}, {})))
+            continue
+        path = cache_dir / name
+        try:
+            payload = _read(path, engine)
+        except FileNotFoundError:
+            raise Damaged(path) from None
+        if payload is None or not name.endswith(f"-{digest_bytes(payload)[:16]}.msgpack"):
+            raise Damaged(path)
+        shard = _decode_shard(payload, shared, path)
+        manifest.inputs.update(shard[0])
+        manifest.sources.update(shard[1])
+        manifest.outputs.update(shard[2])
+        manifest.shards.append((name, shard))
+    return manifest
+
+
+def _shard_index(name: Any) -> int:
+    match = _SHARD_NAME.fullmatch(name) if type(name) is str else None
+    return int(match[1]) if match else -1
 
 
 def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None) -> None:
     """Write the shards that changed since ``previous``, then the head that names them all."""
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    _make_folder(cache_dir)
     names: list[str] = []
     for index, shard in enumerate(_split(manifest)):
         if previous is not None and previous.shards:
@@ -266,16 +616,18 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
             names.append("")
             continue
         inputs, sources, outputs = shard
-        plain = {path: _source_fields(source) for path, source in sources.items()}
-        payload = pickle.dumps((inputs, plain, outputs), protocol=pickle.HIGHEST_PROTOCOL)
-        name = f"shard-{index:02d}-{digest_bytes(payload)[:16]}.pickle"
+        plain_sources = {path: _encode_source(source) for path, source in sources.items()}
+        plain_outputs, rows = _encode_outputs(outputs)
+        payload = _pack((inputs, plain_sources, plain_outputs, rows))
+        name = f"shard-{index:02d}-{digest_bytes(payload)[:16]}.msgpack"
         _write(cache_dir / name, manifest.engine, payload)
         names.append(name)
-    head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, tuple(names))
-    _write(cache_dir / HEAD, manifest.engine, pickle.dumps(head, protocol=pickle.HIGHEST_PROTOCOL))
+    head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, names)
+    _write(cache_dir / HEAD, manifest.engine, _pack(head))
     for path in cache_dir.iterdir():
-        if path.name.startswith(("shard-", ".write-")) and path.name not in names:
-            path.unlink(missing_ok=True)  # shards of older builds
+        stale = path.name.startswith(("shard-", ".write-")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
+        if stale and path.name not in names:
+            _remove(path)  # shards of older builds, what older engines and a damaged cache left
 
 
 @contextmanager
@@ -308,20 +660,31 @@ def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> It
     when the process ends, however it ends, so a build that crashed never leaves it held.
     ``waiting`` is called once if another build holds it. Where there is no ``fcntl`` (Windows),
     or the file system has no locks, builds are not kept apart.
+
+    A file or symlink where the cache folder should be, or anything but a file where the lock
+    should be, is replaced (a symlink is removed, never followed), and the cache is marked
+    damaged, so that ``load_manifest`` ignores it and says so.
     """
     try:
         import fcntl
     except ImportError:  # pragma: no cover (not on POSIX)
         yield
         return
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    with open(cache_dir / LOCK, "ab") as handle:
+    replaced = _make_folder(cache_dir)
+    fd = _open_lock(cache_dir / LOCK)
+    if fd < 0:
+        replaced = True
+        fd = _open_lock(cache_dir / LOCK)
+    if replaced:
+        _remove(cache_dir / DAMAGED)  # whatever is there: the mark is an empty file
+        os.close(os.open(cache_dir / DAMAGED, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644))
+    try:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if waiting is not None:
                 waiting()
-            fcntl.flock(handle, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX)
         except OSError as exc:
             if exc.errno not in _NO_LOCKS:
                 raise
@@ -330,7 +693,26 @@ def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> It
         try:
             yield
         finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+def _open_lock(path: Path) -> int:
+    """The lock file, opened to append (so never truncated); -1 after removing a symlink, folder or
+    other non-file in its place."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC | _NOFOLLOW | _NONBLOCK, 0o644)
+    except OSError as exc:
+        if exc.errno not in (errno.ELOOP, errno.EMLINK, errno.EISDIR, errno.ENXIO):
+            raise
+        _remove(path)
+        return -1
+    if not statmode.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        _remove(path)
+        return -1
+    return fd
 
 
 _NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL}

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cache import (
-    COMPILED_DIR,
     Manifest,
     build_lock,
     default_cache_dir,
@@ -233,9 +232,9 @@ def _build(
     staging = make_staging(out)
     try:
         assets = {a.name: a.url for a in loaded.assets}
-        compiled = cache_dir / COMPILED_DIR
-        compiled.mkdir(parents=True, exist_ok=True)
-        results = render_tasks(plan.tasks, jobs, site, loaded.data, loaded.translations, assets, staging, compiled)
+        # No compiled templates from the cache: Jinja's are pickle and marshal, code that a cache
+        # restored from elsewhere could replace. Each build compiles the templates it renders with.
+        results = render_tasks(plan.tasks, jobs, site, loaded.data, loaded.translations, assets, staging)
         with paused_gc():
             problems = Collector(list(loaded.problems))
             update = Update(out, staging, previous)

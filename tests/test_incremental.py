@@ -293,7 +293,7 @@ def cache_files(out: Path) -> dict[str, Path]:
     """The cache's head and one shard with something in it."""
     folder = default_cache_dir(out)
     shard = next(p for p in sorted(folder.iterdir()) if p.name.startswith("shard-"))
-    return {"head": folder / "head.pickle", "shard": shard}
+    return {"head": folder / cache.HEAD, "shard": shard}
 
 
 def swap_engine(data: bytes) -> bytes:
@@ -367,13 +367,13 @@ def test_a_failed_incremental_build_changes_nothing(tmp_path: Path) -> None:
     out = tmp_path / "site"
     build_site(root, out, jobs=1)
     before = tree_digest(out)
-    cached = {p.name: p.read_bytes() for p in default_cache_dir(out).glob("*.pickle")}
+    cached = {p.name: p.read_bytes() for p in default_cache_dir(out).glob("*.msgpack")}
     clock.write(root, "content/th/about.md", "---\ntitle: ใหม่\n---\n\nใหม่\n")
     clock.write(root, "templates/other.html", '{% extends "base.html" %}{% block main %}{{ oops.x }}{% endblock %}')
     with pytest.raises(BuildFailed):
         build_site(root, out, jobs=1)
     assert tree_digest(out) == before
-    assert {p.name: p.read_bytes() for p in default_cache_dir(out).glob("*.pickle")} == cached
+    assert {p.name: p.read_bytes() for p in default_cache_dir(out).glob("*.msgpack")} == cached
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"]
     clock.write(root, "templates/other.html", SITE["templates/other.html"])
     build_site(root, out, jobs=1)
