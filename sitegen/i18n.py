@@ -206,14 +206,14 @@ def parse_catalogue(text: str, locale: str, shown: str) -> Catalog:
         raise SiteError(
             f"broken catalogue: {exc}", shown, 0, "compare it with another language's messages.po"
         ) from None
-    for message in catalog:
+    for entry in catalog:
         # A compiled catalogue separates plural forms with NUL and a context from its msgid with EOT.
-        texts = [message.context or "", *_texts(message.id), *_texts(message.string)]
+        texts = [entry.context or "", *_texts(entry.id), *_texts(entry.string)]
         if any("\x00" in text or "\x04" in text for text in texts):
             raise SiteError(
                 "broken catalogue: an invisible control character (NUL or EOT) in a message",
                 shown,
-                message.lineno or 0,
+                entry.lineno or 0,
                 "retype the text of this entry; such characters cannot be stored in a catalogue",
             )
     return catalog
