@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 import gettext
+import hashlib
 import json
 import re
 import traceback
@@ -42,6 +44,24 @@ def meta_policy(policy: str) -> str:
 # plain web server). It goes first in <head>: a policy covers only what comes after it.
 CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(CONTENT_SECURITY_POLICY)}">'
 _HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def preview_policy(page: bytes, script: bytes) -> bytes:
+    """A built page as the preview serves it: livereload's inline ``script`` may run and connect back.
+
+    The rest of the policy stays, so the preview still shows what the policy would block on the site.
+    """
+    meta = CSP_META.encode("utf-8")
+    if meta not in page or not script.endswith(b"</script>"):
+        return page
+    body = script[script.index(b">") + 1 : -len(b"</script>")]
+    digest = base64.b64encode(hashlib.sha256(body).digest()).decode("ascii")
+    widened = {"script-src": f"'self' 'sha256-{digest}'", "connect-src": "'self'"}
+    policy = "; ".join(
+        f"{d.split()[0]} {widened[d.split()[0]]}" if d.split()[0] in widened else d
+        for d in meta_policy(CONTENT_SECURITY_POLICY).split("; ")
+    )
+    return page.replace(meta, f'<meta http-equiv="Content-Security-Policy" content="{policy}">'.encode(), 1)
 
 
 def with_policy(page: str) -> str:

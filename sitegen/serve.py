@@ -37,6 +37,7 @@ from .errors import BuildFailed, Problem, SiteError, file_system_problem
 from .i18n import LOCALES_DIR
 from .output import ASSETS_DIR
 from .pipeline import Built, build_site
+from .render import preview_policy
 from .source import walk_files
 
 WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)
@@ -180,8 +181,9 @@ class PreviewHandler(web.RequestHandler):
 
     preview: Preview
 
-    def initialize(self, preview: Preview) -> None:
+    def initialize(self, preview: Preview, script: bytes = b"") -> None:
         self.preview = preview
+        self.script = script  # livereload's, which each page's meta policy must let run
 
     def set_default_headers(self) -> None:
         self.set_header("Cache-Control", "no-store")
@@ -221,6 +223,8 @@ class PreviewHandler(web.RequestHandler):
     def _send(self, status: int, kind: str, content: bytes, body: bool) -> None:
         self.set_status(status)
         self.set_header("Content-Type", kind)
+        if kind.startswith("text/html"):
+            content = preview_policy(content, self.script)
         if body:
             self.write(content)
 
@@ -301,7 +305,7 @@ class PreviewServer(Server):  # type: ignore[misc]  # livereload has no type hin
         self.preview = preview
 
     def get_web_handlers(self, script: bytes) -> list[tuple[str, type[web.RequestHandler], dict[str, Any]]]:
-        return [(r"/(.*)", PreviewHandler, {"preview": self.preview})]
+        return [(r"/(.*)", PreviewHandler, {"preview": self.preview, "script": script})]
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
