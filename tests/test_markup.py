@@ -5,10 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import lxml.html
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sitegen.errors import BuildFailed, Problem
-from sitegen.markup import MAX_NESTING, Converter, NestingTooDeep, slugify, target_key
+from sitegen.markup import (
+    MAX_NESTING,
+    UNSAFE_ELEMENTS,
+    URL_ATTRIBUTES,
+    Converter,
+    NestingTooDeep,
+    slugify,
+    target_key,
+    unsafe_scheme,
+)
 from sitegen.pipeline import build_site
 
 from .conftest import MakeSite
@@ -225,3 +237,100 @@ def test_a_deeply_nested_list_is_one_error_naming_file_and_line(make_site: MakeS
     assert (problem.path, problem.line, problem.level) == (ABOUT, 7 + MAX_NESTING, "error")
     assert "nested more than 100 levels" in problem.message
     assert "indent" in problem.hint
+
+
+@pytest.mark.parametrize(
+    "smuggled",
+    [
+        "<!--><img src=x onerror=steal()>-->",  # a browser ends the comment at "<!-->"
+        "<!-- x --!><img src=x onerror=steal()> -->",  # ... or at "--!>"
+        "<![CDATA[ x > <img src=x onerror=steal()> ]]>",  # ... or a bogus comment at the first ">"
+        '<noscript><p title="</noscript><img src=x onerror=steal()>"></noscript>',  # noscript is text
+        '<div><img src="x"onerror=steal()></div>',  # no space before the attribute
+        '<svg><animate attributeName="href" values="x;javascript:steal()"/></svg>',  # a list of URLs
+        '<script\nsrc="steal()">',  # a newline after the name
+        "<div><<script></script>img src=x onerror=steal()></div>",  # a removal joins "<" and "img ..."
+        "<style></style x><img src=x onerror=steal()></style>",  # a browser ends the style sooner
+        """<div><img src="x" src="x'><img src='x><b onerror="steal()" src='x" onerror="steal()"></div>""",
+        '<div></p title=">"><img src=x onerror=steal()>"></div>',  # an end tag with a quoted ">"
+    ],
+)
+def test_markup_a_browser_reads_differently_is_caught(smuggled: str) -> None:
+    html, context, _ = Converter().convert(f"Text.\n\n{smuggled}\n", "", resolve)
+    assert "steal()" not in html
+    assert context.unsafe and {u.line for u in context.unsafe} == {2}
+
+
+def test_a_kept_tag_is_never_opened_up() -> None:
+    # Escaping the "<" of a <meta> the scan kept would make its attribute's value markup.
+    html, _, _ = Converter().convert("""<meta src='x"><img src="javascript:steal()"><script src="x'>\n""", "", resolve)
+    tree = lxml.html.fragment_fromstring(html, create_parent="div")
+    assert [element.tag for element in tree.iter()] == ["div", "p", "meta"]
+
+
+def test_a_plain_comment_is_left_alone() -> None:
+    html, context, _ = Converter().convert("<!-- a note for editors -->\n\nText with javascript: in it.\n", "", resolve)
+    assert context.unsafe == []
+    assert html.startswith("<!-- a note for editors -->\n")
+
+
+# Pieces of markup that smuggling tricks are made of, joined at random.
+PIECES = [
+    *["<", ">", "/", '"', "'", "=", " ", "\n", "\n\n", "\t", "<!--", "-->", "--!>", "<!-->", "<![CDATA[", "]]>", "<?"],
+    *["script", "SCRIPT", "img", "a", "svg", "noscript", "textarea", "title", "style", "iframe", "p", "div", "xmp"],
+    *["src", "href", "xlink:href", "onerror", "ONLOAD", "title", "values", "javascript:", "java&#x09;script:"],
+    *["&#106;avascript:", "data:text/html,", "vbscript:", "alert(1)", "x", "`", "```", "    ", "- ", "> ", "[x](", ")"],
+]
+
+
+NAMES = ["script", "img", "a", "svg", "noscript", "iframe", "p", "div", "meta", "embed", "animate", "style", "title"]
+ATTRIBUTES = ["src", "href", "xlink:href", "onerror", "ONLOAD", "title", "values", "http-equiv", "x"]
+VALUES = [
+    "x",
+    "alert(1)",
+    "javascript:alert(1)",
+    " JaVa&#x09;script:x",
+    "data:text/html,x",
+    "refresh",
+    "</noscript><img>",
+]
+attribute = st.builds(
+    "{}{}={}{}{}".format,
+    st.sampled_from([" ", "/", "\n", '"']),
+    st.sampled_from(ATTRIBUTES),
+    st.sampled_from(['"', "'", ""]),
+    st.sampled_from(VALUES),
+    st.sampled_from(['"', "'", ""]),
+)
+tag = st.builds(
+    "<{}{}{}".format,
+    st.sampled_from(NAMES),
+    st.lists(attribute, max_size=3).map("".join),
+    st.sampled_from([">", "/>", "", " >"]),
+)
+ONE_CONVERTER = Converter()  # made once: a converter takes longer to make than a page to convert
+markup = st.lists(st.one_of(tag, tag, st.sampled_from(PIECES)), min_size=1, max_size=16).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(markup)
+def test_no_markup_survives_that_another_parser_finds_unsafe(text: str) -> None:
+    html, _, _ = ONE_CONVERTER.convert(text, "", resolve)
+    tree = lxml.html.fragment_fromstring(html or "<p></p>", create_parent="div")
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        assert element.tag.lower() not in UNSAFE_ELEMENTS, (text, html)
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), (text, html)
+            assert not (name.lower() in URL_ATTRIBUTES and unsafe_scheme(value)), (text, html)
+
+
+def test_the_preview_names_the_file_of_a_list_nested_too_deep(make_site: MakeSite, tmp_path: Path) -> None:
+    from sitegen.serve import Preview
+
+    nested = "".join("    " * depth + "- item\n" for depth in range(300))
+    root = make_site({ABOUT: "---\ntitle: About us\n---\n\n" + nested})
+    preview = Preview(root, tmp_path / "preview", log=lambda text: None)
+    assert preview.rebuild() is False
+    assert [(p.path, p.line) for p in preview.problems] == [(ABOUT, 5 + MAX_NESTING)]
