@@ -1,4 +1,4 @@
-"""Markdown → HTML: links to ``.md`` files become page URLs; heading ids keep Thai whole."""
+"""Markdown → HTML: links to ``.md`` files become page URLs; heading ids keep Thai whole; unsafe raw HTML is removed."""
 
 from __future__ import annotations
 
@@ -565,12 +565,45 @@ def _strip_once(fragment: str) -> tuple[str, list[Unsafe]]:
     return cleaned, scanner.found
 
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,}).*?^ {0,3}\1[`~]*[ \t]*$", re.MULTILINE | re.DOTALL)
-_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)", re.DOTALL)
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE_END = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 
 
-def _blank(match: re.Match[str]) -> str:
-    return re.sub(r"[^\n]", " ", match.group(0))
+def _code_masked(text: str) -> str:
+    """The text with fenced code blocks and code spans blanked out (newlines kept), in linear time."""
+    lines = text.split("\n")
+    fence = ""
+    for number, line in enumerate(lines):
+        if fence:
+            closing = _FENCE_END.fullmatch(line)
+            if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence):
+                fence = ""
+            lines[number] = " " * len(line)
+        elif opened := _FENCE.match(line):
+            fence = opened.group(1)
+            lines[number] = " " * len(line)
+    masked = "\n".join(lines)
+    # A code span runs from a run of backticks to the next run of the same length.
+    runs = [(m.start(), m.end()) for m in re.finditer("`+", masked)]
+    following: list[int] = [-1] * len(runs)
+    seen: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        following[index] = seen.get(length, -1)
+        seen[length] = index
+    parts: list[str] = []
+    done = index = 0
+    while index < len(runs):
+        close = following[index]
+        if close < 0:
+            index += 1
+            continue
+        start, end = runs[index][0], runs[close][1]
+        parts.append(masked[done:start])
+        parts.append(re.sub(r"[^\n]", " ", masked[start:end]))
+        done, index = end, close + 1
+    parts.append(masked[done:])
+    return "".join(parts)
 
 
 def place(found: list[Unsafe], text: str) -> list[Unsafe]:
@@ -581,7 +614,7 @@ def place(found: list[Unsafe], text: str) -> list[Unsafe]:
     other finding took; else the first such place anywhere; else the place its needle took last (a
     reference link used twice). Text found nowhere (written with entities, say) is put on line 0.
     """
-    masked = _CODE_SPAN.sub(_blank, _FENCE.sub(_blank, text))
+    masked = _code_masked(text)
     taken: set[int] = set()
     last: dict[str, int] = {}
     floor = 0
