@@ -516,6 +516,11 @@ class _Scanner(HTMLParser):
             self.cuts.append((start, end, replacement))
 
     def result(self) -> str:
+        leftover = self.rawdata  # what the parser could not finish: text, or an unclosed tag or comment
+        if leftover.startswith("<"):  # on the page, it would run on into the template's own markup
+            self.found.append(Unsafe("tag or comment left open at the end of the page", (leftover, leftover[:12])))
+            self._cut(len(self.text) - len(leftover), len(self.text), "")
+            self.rawdata = ""
         self.close()
         for _, start in self.open[:1]:  # never closed: the browser would take the rest of the page
             self.open = []
