@@ -383,7 +383,8 @@ _SUSPECTS = (
 def suspect(fragment: str) -> bool:
     """Whether a fragment of HTML may hold something unsafe (if not, it surely holds nothing)."""
     squeezed = "".join(fragment.lower().split())
-    return any(pattern.search(squeezed) for pattern in _SUSPECTS)
+    left_open = squeezed.rfind("<") > squeezed.rfind(">")  # would run on into the template's markup
+    return left_open or any(pattern.search(squeezed) for pattern in _SUSPECTS)
 
 
 # After the scan no unsafe element is left as a tag; this text is where the parser saw none (in an

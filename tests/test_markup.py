@@ -254,6 +254,7 @@ def test_a_deeply_nested_list_is_one_error_naming_file_and_line(make_site: MakeS
         """<div><img src="x" src="x'><img src='x><b onerror="steal()" src='x" onerror="steal()"></div>""",
         '<div></p title=">"><img src=x onerror=steal()>"></div>',  # an end tag with a quoted ">"
         '<p><img title=">" onerror="steal()"',  # left open: it would take in the template's markup
+        '<p><img src="steal()"onerror',  # the same, with nothing else suspect in it
     ],
 )
 def test_markup_a_browser_reads_differently_is_caught(smuggled: str) -> None:
