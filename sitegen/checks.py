@@ -22,6 +22,7 @@ ALL = "*"  # findings that belong to no one language (data files, templates)
 
 KINDS = (
     ("error", "error that stops the build"),
+    ("raw-html", "unsafe HTML in a page (removed from the site)"),
     ("missing", "missing translation"),
     ("stale", "stale translation"),
     ("ui-untranslated", "untranslated UI string"),
@@ -148,7 +149,10 @@ def run_checks(loaded: Loaded) -> Report:
         findings.append(_finding(ALL, "error", problem))
     # What the build itself says (missing translations and catalogues, dead links, images
     # without alt text, empty data fields), filed where each problem says it belongs.
-    for problem in (*loaded.problems, *link_problems(loaded, rendered), *loaded.data.empty):
+    fallbacks = {page.output for page in loaded.site.pages if page.fallback}  # the original reports its text
+    # Raw HTML that the build removes from a page is an error here: the editors must delete it.
+    unsafe = [p.as_error() for r in rendered if r.output not in fallbacks for p in r.problems]
+    for problem in (*loaded.problems, *link_problems(loaded, rendered), *loaded.data.empty, *unsafe):
         if problem.kind:
             findings.append(_finding(problem.lang or ALL, problem.kind, problem))
     return Report(config.codes, tuple(sorted(set(findings))))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import codecs
 import datetime
 import gettext
 import io
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 from babel.dates import format_date, get_date_format
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po
+from babel.messages.pofile import PoFileError, PoFileParser
 
 from .config import Language, SiteConfig
 from .errors import Collector, SiteError
@@ -86,6 +88,13 @@ def check_po_syntax(text: str, shown: str) -> None:
             )
         if keyword in ("msgctxt", "msgid") and not previous:
             entry, start = {}, number
+        elif keyword in entry:  # Babel would join the two into a message gettext cannot read
+            raise SiteError(
+                f"broken catalogue: a second {keyword} in one entry",
+                shown,
+                number,
+                "an entry has one msgid, at most one msgid_plural, and one msgstr (or msgstr[0], msgstr[1]...)",
+            )
         entry[keyword] = quoted[1:-1]
         previous = keyword
         if keyword.startswith("msgstr"):
@@ -110,16 +119,81 @@ def _no_msgstr(entry: dict[str, str], shown: str, line: int) -> None:
     )
 
 
-def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
-    """Parse a ``.po`` file; a broken one is a ``SiteError`` at its line."""
-    shown = catalogue_path(lang)
-    path = config.root / shown
-    if not path.is_file():
-        return None
-    text = read_source(config.root, shown)
-    check_po_syntax(text, shown)
+MAX_PLURALS = 6  # the most any language has (Arabic)
+
+
+class BadHeader(ValueError):
+    """A line of a catalogue's header (``msgid ""``) that Babel or gettext would crash on or misread."""
+
+    def __init__(self, name: str, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.hint = hint
+
+
+_PLURAL_HINT = 'write it as gettext does, for example "Plural-Forms: nplurals=2; plural=(n != 1);\\n" (Thai: nplurals=1; plural=0;)'
+
+
+class _CheckedCatalog(Catalog):
+    """Babel's catalogue, refusing each header line that would break the build later, by name."""
+
+    def _set_mime_headers(self, headers: Iterable[tuple[str, str]]) -> None:
+        for name, value in headers:
+            expected = self._locale_identifier
+            try:
+                super()._set_mime_headers([(name, value)])
+            except Exception as exc:  # Babel reads each header its own way; any failure is this line's
+                hint = "compare it with another language's messages.po, or delete the line"
+                if name.lower() == "plural-forms":
+                    hint = _PLURAL_HINT
+                elif name.lower() == "language":
+                    hint = f"write the language's code as in site.yaml: Language: {expected}"
+                raise BadHeader(name, f"the header line '{name}' cannot be read: {exc}", hint) from None
+            if name.lower() == "content-type":
+                self._check_charset(name)
+            elif name.lower() == "plural-forms":
+                self._check_plural(name)
+
+    def _check_charset(self, name: str) -> None:
+        hint = 'catalogues are UTF-8: write "Content-Type: text/plain; charset=UTF-8\\n"'
+        try:
+            codec = codecs.lookup(self.charset).name
+        except LookupError:
+            raise BadHeader(name, f"unknown charset '{self.charset}'", hint) from None
+        if codec != "utf-8":
+            raise BadHeader(name, f"the catalogue says charset '{self.charset}' but is read as UTF-8", hint)
+
+    def _check_plural(self, name: str) -> None:
+        # Babel makes a list of nplurals forms for each plural message: a huge number would fill the memory.
+        if not 1 <= self.num_plurals <= MAX_PLURALS:
+            raise BadHeader(
+                name,
+                f"Plural-Forms: nplurals={self.num_plurals} is not a number of forms (1 to {MAX_PLURALS})",
+                _PLURAL_HINT,
+            )
+        try:
+            plural = gettext.c2py(self.plural_expr)
+            for n in range(200):  # as ngettext will call it: a formula that divides by zero fails here
+                plural(n)
+        except (ValueError, ArithmeticError, RecursionError) as exc:
+            raise BadHeader(
+                name, f"Plural-Forms: 'plural={self.plural_expr}' is not a formula: {exc}", _PLURAL_HINT
+            ) from None
+
+
+def header_line(text: str, name: str) -> int:
+    """The line of a catalogue on which header ``name`` is written (0 if it is not found as written)."""
+    pattern = re.compile(r'^\s*(?:msgstr\s+)?"\s*' + re.escape(name) + r"\s*:", re.IGNORECASE)
+    return next((number for number, line in enumerate(text.split("\n"), 1) if pattern.match(line)), 0)
+
+
+def parse_catalogue(text: str, locale: str, shown: str) -> Catalog:
+    """A catalogue's text, already through ``check_po_syntax``, as Babel's ``Catalog``; mistakes are ``SiteError``s."""
+    catalog = _CheckedCatalog(locale=locale)
     try:
-        return read_po(io.StringIO(text), locale=config.language(lang).locale, abort_invalid=True)
+        PoFileParser(catalog, ignore_obsolete=False, abort_invalid=True).parse(io.StringIO(text))
+    except BadHeader as exc:
+        raise SiteError(f"broken catalogue: {exc}", shown, header_line(text, exc.name), exc.hint) from None
     except PoFileError as exc:
         message = re.sub(r" on \d+$", "", str(exc))  # Babel appends the line number we report anyway
         raise SiteError(
@@ -132,6 +206,34 @@ def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
         raise SiteError(
             f"broken catalogue: {exc}", shown, 0, "compare it with another language's messages.po"
         ) from None
+    for entry in catalog:
+        # A compiled catalogue separates plural forms with NUL and a context from its msgid with EOT.
+        texts = [entry.context or "", *_texts(entry.id), *_texts(entry.string)]
+        if any("\x00" in text or "\x04" in text for text in texts):
+            raise SiteError(
+                "broken catalogue: an invisible control character (NUL or EOT) in a message",
+                shown,
+                entry.lineno or 0,
+                "retype the text of this entry; such characters cannot be stored in a catalogue",
+            )
+    return catalog
+
+
+def _texts(value: str | tuple[str, ...] | list[str] | None) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else [str(v) for v in value]
+
+
+def read_catalogue(config: SiteConfig, lang: str) -> Catalog | None:
+    """Parse a ``.po`` file; a broken one is a ``SiteError`` at its line."""
+    shown = catalogue_path(lang)
+    path = config.root / shown
+    if not path.is_file():
+        return None
+    text = read_source(config.root, shown)
+    check_po_syntax(text, shown)
+    return parse_catalogue(text, config.language(lang).locale, shown)
 
 
 def compile_catalogue(catalog: Catalog) -> gettext.GNUTranslations:

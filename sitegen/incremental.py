@@ -220,7 +220,7 @@ class Update:
         """Link problems of every page: checked now for a page rendered now, from the cache for the others.
 
         A rendered page's warnings that only its own inputs can change (dead links, images without
-        alt text) are kept in its record. A page kept from the cache reuses them; its links to
+        alt text, raw HTML removed from it) are kept in its record. A page kept from the cache reuses them; its links to
         #anchors are checked again, as the headings of the page they point to may have changed.
         """
         records = self.records
@@ -237,7 +237,7 @@ class Update:
             made = self.made.get(page.output)
             if made is not None:
                 plain = [link for link in made.links if not link[2]]
-                found = page_link_problems(page, plain, made.images, site, ids)
+                found = [*made.rendered.problems, *page_link_problems(page, plain, made.images, site, ids)]
                 record = records[page.output] = record._replace(problems=tuple(found))
             problems.extend(record.problems)
             problems.extend(page_link_problems(page, record.anchors, (), site, ids))

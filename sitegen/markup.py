@@ -1,13 +1,15 @@
-"""Markdown → HTML: links to ``.md`` files become page URLs; heading ids keep Thai whole."""
+"""Markdown → HTML: links to ``.md`` files become page URLs; heading ids keep Thai whole; unsafe raw HTML is removed."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import posixpath
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
@@ -54,6 +56,7 @@ class LinkContext:
     resolve: Callable[[str], str | None] = lambda key: None
     links: list[Link] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # src of images without alt text
+    unsafe: list[Unsafe] = field(default_factory=list)  # what was removed, with its line
 
 
 def target_key(href_path: str, source_dir: str) -> str:
@@ -269,7 +272,382 @@ class Converter:
         self.context.links = []
         self.context.images = []
         self.attr_list.active = self.attr_list.needle in text
-        html = self.md.convert(text)
+        check_nesting(text)
+        try:
+            html = self.md.convert(text)
+        except RecursionError:  # a shape of nesting check_nesting does not measure: still no traceback
+            raise NestingTooDeep(deepest_line(text)) from None
+        html, unsafe = strip_unsafe(html)
         ids = list(self.headings.ids)
-        context = LinkContext(source_dir, resolve, list(self.context.links), list(self.context.images))
+        links, images = list(self.context.links), list(self.context.images)
+        context = LinkContext(source_dir, resolve, links, images, place(unsafe, text) if unsafe else [])
         return html, context, ids
+
+
+# --- nesting ------------------------------------------------------------------------------------
+#
+# Python-Markdown parses nested lists by recursion: some 250 levels exhaust Python's stack, with a
+# traceback of thousands of lines. No page needs more than a few levels, so a line nested deeper
+# than MAX_NESTING is refused, at its line, before conversion.
+
+MAX_NESTING = 100
+_DEEP_CANDIDATE = re.compile(r"^[ \t>*+\-.)0-9]{100,}", re.MULTILINE)  # cheap: no line of a normal page matches
+_LEVEL = re.compile(r" {1,4}|\t|> ?|[-*+](?:[ \t]+|$)|[0-9]{1,9}[.)](?:[ \t]+|$)")
+
+
+class NestingTooDeep(ValueError):
+    """A line of Markdown nested deeper than Python-Markdown can parse; ``line`` counts from 0."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"the text is nested more than {MAX_NESTING} levels deep")
+        self.line = line
+
+
+def nesting(line: str) -> int:
+    """How deep a line's lists and quotes go: one level per 4 spaces of indent, '>' and list marker."""
+    levels = 0
+    at = 0
+    while (match := _LEVEL.match(line, at)) is not None:
+        levels += 1
+        at = match.end()
+    return levels
+
+
+def check_nesting(text: str) -> None:
+    for match in _DEEP_CANDIDATE.finditer(text):
+        end = text.find("\n", match.start())
+        if nesting(text[match.start() : end if end >= 0 else len(text)]) > MAX_NESTING:
+            raise NestingTooDeep(text.count("\n", 0, match.start()))
+
+
+def deepest_line(text: str) -> int:
+    lines = text.split("\n")
+    return max(range(len(lines)), key=lambda i: nesting(lines[i]))
+
+
+# --- raw HTML that content may not carry ----------------------------------------------------------
+#
+# Staff write Markdown, and Markdown lets raw HTML through. On a site read by trafficking victims, a
+# script, a frame or a redirect in a page is how an attacker who got hold of one editor's account
+# (or of one pull request) would reach every reader. So each of these is reported at its line (a
+# warning in a plain build, an error under --strict and in ``check``) and removed from the page:
+# a plain build, the preview and a hurried deploy publish what they build, the meta CSP does not
+# stop a redirect, and old browsers on cheap phones ignore CSP altogether.
+
+# Elements that run code, load another document into the page, or change where its links lead; and
+# elements whose content a browser reads as plain text where this parser reads markup (a way to
+# smuggle a tag past it). Removed with their content.
+UNSAFE_ELEMENTS = frozenset(
+    {"script", "iframe", "frame", "frameset", "object", "embed", "applet", "base", "form", "portal"}
+    | {"noscript", "noembed", "noframes", "xmp", "plaintext", "style"}
+)
+_VOID = frozenset({"embed", "base", "frame", "meta"})
+# Attributes whose value is a URL (or, in SVG animation, becomes one).
+URL_ATTRIBUTES = frozenset(
+    {
+        "href",
+        "src",
+        "action",
+        "formaction",
+        "xlink:href",
+        "poster",
+        "background",
+        "cite",
+        "data",
+        "codebase",
+        "longdesc",
+        "ping",
+        "srcset",
+        "to",
+        "from",
+        "values",
+    }
+)
+UNSAFE_SCHEMES = ("javascript", "vbscript", "data")
+RAW_HTML_KIND = "raw-html"
+RAW_HTML_HINT = (
+    "the site allows no scripts, event handlers, script or data links, frames, forms or redirects in pages; "
+    "it was removed from the page: delete it from the file"
+)
+# A page's HTML in which none of these is found, once lower-cased and without any whitespace (as
+# browsers read URLs, without tabs and newlines), holds nothing unsafe: most pages are never parsed.
+# Separate expressions, each with a literal start, are three times faster than one alternation.
+_SUSPECTS = (
+    re.compile("<(?:" + "|".join(sorted(UNSAFE_ELEMENTS | {"meta"})) + ")"),
+    re.compile("on[a-z]*="),  # also "action=" in a query string: that page is merely scanned
+    re.compile("script:|data:"),
+    re.compile("&(?!amp;|lt;|gt;|quot;)"),  # a character written as an entity may spell any of the above
+)
+
+
+def suspect(fragment: str) -> bool:
+    """Whether a fragment of HTML may hold something unsafe (if not, it surely holds nothing)."""
+    squeezed = "".join(fragment.lower().split())
+    left_open = squeezed.rfind("<") > squeezed.rfind(">")  # would run on into the template's markup
+    return left_open or any(pattern.search(squeezed) for pattern in _SUSPECTS)
+
+
+# After the scan no unsafe element is left as a tag; this text is where the parser saw none (in an
+# attribute's value, a comment). Not <meta>: one without http-equiv is kept, and escaping its "<"
+# would turn its attributes' values into markup.
+_TAGS_LEFT = re.compile(r"<(?=(?:" + "|".join(sorted(UNSAFE_ELEMENTS)) + r")\b)", re.IGNORECASE)
+_URL_SPACE = str.maketrans("", "", "\t\n\r")
+# Tags whose end every parser finds at the same place: no quote, "<" or "=" where a browser would
+# start or end a value differently. Others, on a page that is scanned, are removed.
+_WELL_FORMED_START = re.compile(
+    r"""<[a-zA-Z][^\s/>]*(?:\s+[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*\s*/?>"""
+)
+_WELL_FORMED_END = re.compile(r"</[a-zA-Z][^\s/>]*\s*>")
+_C0_SPACE = "".join(chr(c) for c in range(0x21))
+
+
+@dataclass(frozen=True)
+class Unsafe:
+    """Something unsafe found in a page's HTML, and the text to look for in the Markdown to place it."""
+
+    what: str  # for the message: "<script> element", "event-handler attribute 'onerror'", ...
+    needles: tuple[str, ...]  # searched for in the Markdown, first to last
+    line: int = 0  # line in the Markdown text, counted from 0; set by ``place``
+
+
+def unsafe_scheme(value: str) -> str | None:
+    """The scheme of a URL a browser would run or open as a document (``javascript``...), or None.
+
+    Each item of a list (SVG animation ``values``, ``srcset``) counts as a URL of its own.
+    """
+    for item in re.split("[;,]", value):
+        url = item.translate(_URL_SPACE).lstrip(_C0_SPACE).lower()
+        scheme, colon, _ = url.partition(":")
+        if colon and scheme in UNSAFE_SCHEMES:
+            return scheme
+    return None
+
+
+class _Scanner(HTMLParser):
+    """Finds what is unsafe in a fragment of HTML and the spans of text that remove it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = text
+        self.starts = [0]
+        for match in re.finditer("\n", text):
+            self.starts.append(match.end())
+        self.found: list[Unsafe] = []
+        self.cuts: list[tuple[int, int, str]] = []  # (start, end, replacement)
+        self.open: list[tuple[str, int]] = []  # unsafe elements being removed: (tag, start)
+
+    def position(self) -> int:
+        line, column = self.getpos()
+        return self.starts[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, void=tag in _VOID)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._start(tag, attrs, void=True)
+
+    def _start(self, tag: str, attrs: list[tuple[str, str | None]], void: bool) -> None:
+        start = self.position()
+        raw = self.get_starttag_text() or ""
+        end = start + len(raw)
+        if tag == "meta" and any(name == "http-equiv" for name, _ in attrs):
+            self.found.append(Unsafe("<meta http-equiv> element (a redirect or a page header)", (raw, "<meta")))
+            self._cut(start, end, "")
+            return
+        if tag in UNSAFE_ELEMENTS:
+            self.found.append(Unsafe(f"<{tag}> element", (raw, f"<{tag}")))
+            if void:
+                self._cut(start, end, "")
+            else:
+                self.open.append((tag, start))
+            return
+        if not _WELL_FORMED_START.fullmatch(raw):  # where it ends, a browser may not agree
+            self.found.append(Unsafe(f"malformed <{tag}> tag", (raw, f"<{tag}")))
+            self._cut(start, end, "")
+            return
+        kept: list[tuple[str, str | None]] = []
+        for name, value in attrs:
+            if name.startswith("on"):
+                self.found.append(Unsafe(f"event-handler attribute '{name}'", (raw, name)))
+            elif name in URL_ATTRIBUTES and value is not None and (scheme := unsafe_scheme(value)):
+                self.found.append(Unsafe(f"'{scheme}:' URL in '{name}'", (raw, f"{scheme}:", name)))
+            else:
+                kept.append((name, value))
+        if len(kept) < len(attrs):
+            text = "".join(f" {n}" if v is None else f' {n}="{html.escape(v)}"' for n, v in kept)
+            self._cut(start, end, f"<{tag}{text}{' /' if raw.endswith('/>') else ''}>")
+
+    # Comments and <![...]> sections end where a browser ends them sooner (at "<!-->", "--!>" or the
+    # first ">"): markup in one may be read as a tag. Such a section is removed whole, as this parser saw it.
+    def parse_comment(self, i: int, report: bool = True) -> int:
+        return self._section(i, super().parse_comment(i, report), "HTML comment holding markup")
+
+    def parse_marked_section(self, i: int, report: bool = True) -> int:
+        return self._section(i, super().parse_marked_section(i, report), "<![...]> section holding markup")
+
+    def parse_bogus_comment(self, i: int, report: bool = True) -> int:
+        return self._section(i, super().parse_bogus_comment(i, report), "HTML comment holding markup")
+
+    def _section(self, i: int, k: int, what: str) -> int:
+        if k > i:
+            start = self.position()
+            text = self.text[start : start + k - i]
+            if "<" in text[2:] or ">" in text[:-1]:
+                self.found.append(Unsafe(what, (text, text[:12])))
+                self._cut(start, start + k - i, "")
+        return k
+
+    def handle_endtag(self, tag: str) -> None:
+        start = self.position()
+        close = self.text.find(">", start)
+        raw = self.text[start : len(self.text) if close < 0 else close + 1]
+        if not _WELL_FORMED_END.fullmatch(raw):
+            self.found.append(Unsafe(f"malformed </{tag}> tag", (raw, f"</{tag}")))
+            self._cut(start, start + len(raw), "")
+        for i in range(len(self.open) - 1, -1, -1):
+            if self.open[i][0] == tag:
+                start = self.open[i][1]
+                del self.open[i:]
+                close = self.text.find(">", self.position())
+                self._cut(start, len(self.text) if close < 0 else close + 1, "")
+                return
+
+    def _cut(self, start: int, end: int, replacement: str) -> None:
+        if not self.open:  # inside an element being removed, everything goes with it
+            self.cuts.append((start, end, replacement))
+
+    def result(self) -> str:
+        leftover = self.rawdata  # what the parser could not finish: text, or an unclosed tag or comment
+        if leftover.startswith("<"):  # on the page, it would run on into the template's own markup
+            self.found.append(Unsafe("tag or comment left open at the end of the page", (leftover, leftover[:12])))
+            self._cut(len(self.text) - len(leftover), len(self.text), "")
+            self.rawdata = ""
+        self.close()
+        for _, start in self.open[:1]:  # never closed: the browser would take the rest of the page
+            self.open = []
+            self._cut(start, len(self.text), "")
+        parts: list[str] = []
+        done = 0
+        for start, end, replacement in sorted(self.cuts):
+            if start < done:
+                continue
+            parts.append(self.text[done:start])
+            parts.append(replacement)
+            done = end
+        parts.append(self.text[done:])
+        # What the parser may have read differently from a browser, made text whatever it was.
+        cleaned = "".join(parts)
+        for match in _TAGS_LEFT.finditer(cleaned):
+            tag = re.match(r"[a-z]+", cleaned[match.end() :], re.IGNORECASE)
+            name = tag.group(0).lower() if tag else ""
+            self.found.append(Unsafe(f"<{name}> element", (f"<{name}",)))
+        return _TAGS_LEFT.sub("&lt;", cleaned)
+
+
+def strip_unsafe(fragment: str) -> tuple[str, list[Unsafe]]:
+    """The HTML without what content may not carry, and what was removed, in the order of the page.
+
+    Scanned again after each removal until nothing is found: what was cut out may have joined the
+    text around it into a new tag ("<" + "<script></script>" + "img onerror=...>").
+    """
+    found: list[Unsafe] = []
+    for _ in range(MAX_SCANS):
+        fragment, more = _strip_once(fragment)
+        if not more:
+            return fragment, found
+        found.extend(more)
+    return html.escape(fragment, quote=False), found  # never seen on a real page: all of it as text
+
+
+MAX_SCANS = 8
+
+
+def _strip_once(fragment: str) -> tuple[str, list[Unsafe]]:
+    if not suspect(fragment):
+        return fragment, []
+    scanner = _Scanner(fragment)
+    scanner.feed(fragment)
+    cleaned = scanner.result()
+    return cleaned, scanner.found
+
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_FENCE_END = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
+
+
+def _code_masked(text: str) -> str:
+    """The text with fenced code blocks and code spans blanked out (newlines kept), in linear time."""
+    lines = text.split("\n")
+    fence = ""
+    for number, line in enumerate(lines):
+        if fence:
+            closing = _FENCE_END.fullmatch(line)
+            if closing and closing.group(1)[0] == fence[0] and len(closing.group(1)) >= len(fence):
+                fence = ""
+            lines[number] = " " * len(line)
+        elif opened := _FENCE.match(line):
+            fence = opened.group(1)
+            lines[number] = " " * len(line)
+    masked = "\n".join(lines)
+    # A code span runs from a run of backticks to the next run of the same length.
+    runs = [(m.start(), m.end()) for m in re.finditer("`+", masked)]
+    following: list[int] = [-1] * len(runs)
+    seen: dict[int, int] = {}
+    for index in range(len(runs) - 1, -1, -1):
+        length = runs[index][1] - runs[index][0]
+        following[index] = seen.get(length, -1)
+        seen[length] = index
+    parts: list[str] = []
+    done = index = 0
+    while index < len(runs):
+        close = following[index]
+        if close < 0:
+            index += 1
+            continue
+        start, end = runs[index][0], runs[close][1]
+        parts.append(masked[done:start])
+        parts.append(re.sub(r"[^\n]", " ", masked[start:end]))
+        done, index = end, close + 1
+    parts.append(masked[done:])
+    return "".join(parts)
+
+
+def place(found: list[Unsafe], text: str) -> list[Unsafe]:
+    """Each finding with the line of the Markdown it came from.
+
+    Findings come in the order of the page. Each takes the first place after the previous one's
+    where one of its needles is written (outside code, where it is shown, not run) and that no
+    other finding took; else the first such place anywhere; else the place its needle took last (a
+    reference link used twice). Text found nowhere (written with entities, say) is put on line 0.
+    """
+    masked = _code_masked(text)
+    taken: set[int] = set()
+    last: dict[str, int] = {}
+    floor = 0
+    placed: list[Unsafe] = []
+    for unsafe in found:
+        at = -1
+        for needle in unsafe.needles:
+            pattern = re.compile(re.escape(needle), re.IGNORECASE)
+            at = _free(pattern, masked, floor, taken)
+            if at >= 0:
+                floor = at
+            else:
+                at = _free(pattern, masked, 0, taken)
+            if at < 0:
+                at = last.get(needle, -1)
+            if at >= 0:
+                taken.add(at)
+                last[needle] = at
+                break
+        line = masked.count("\n", 0, at) if at >= 0 else 0
+        placed.append(dataclasses.replace(unsafe, line=line))
+    return placed
+
+
+def _free(pattern: re.Pattern[str], text: str, start: int, taken: set[int]) -> int:
+    """Where ``pattern`` first matches at or after ``start`` in a place not taken, or -1."""
+    for match in pattern.finditer(text, start):
+        if match.start() not in taken:
+            return match.start()
+    return -1

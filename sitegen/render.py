@@ -19,12 +19,39 @@ from markupsafe import Markup
 from .config import Language, SiteConfig
 from .content import TEMPLATES_DIR
 from .data import SiteData
-from .errors import SiteError, did_you_mean
+from .errors import Problem, SiteError, did_you_mean
 from .i18n import DateForm, era_year, format_page_date
-from .markup import Converter, Link
+from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Link, NestingTooDeep
 from .model import Page, Site, page_url
+from .output import CONTENT_SECURITY_POLICY
 
 DEFAULT_TEMPLATE = "page.html"
+
+# Directives that browsers ignore, with a console warning, in a <meta> policy: only the HTTP header
+# (the ``_headers`` file) can carry them.
+META_IGNORED_DIRECTIVES = ("frame-ancestors", "report-uri", "sandbox")
+
+
+def meta_policy(policy: str) -> str:
+    """The part of a Content-Security-Policy that a ``<meta http-equiv>`` element can carry."""
+    kept = [d.strip() for d in policy.split(";") if d.split() and d.split()[0].lower() not in META_IGNORED_DIRECTIVES]
+    return "; ".join(kept)
+
+
+# Every page carries the site's policy itself, for hosts that ignore ``_headers`` (GitHub Pages, a
+# plain web server). It goes first in <head>: a policy covers only what comes after it.
+CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(CONTENT_SECURITY_POLICY)}">'
+_HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
+
+
+def with_policy(page: str) -> str:
+    """The page with ``CSP_META`` right after its ``<head>`` tag (a page without one is left as it is)."""
+    head = _HEAD.search(page)
+    if head is None:
+        return page
+    if page.startswith("\n", head.end()):  # a line of its own
+        return f"{page[: head.end() + 1]}{CSP_META}\n{page[head.end() + 1 :]}"
+    return f"{page[: head.end()]}{CSP_META}{page[head.end() :]}"
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,7 @@ class Rendered:
     templates: tuple[str, ...] = ()  # every template loaded, extended or included
     lookups: tuple[tuple[tuple[str, str], str | None], ...] = ()  # ((key, lang), url) asked of url_for
     catalogues: tuple[str, ...] = ()  # languages whose UI strings translate() read
+    problems: tuple[Problem, ...] = ()  # what the page's own text does wrong (raw HTML removed from it)
 
 
 @dataclass
@@ -240,8 +268,27 @@ class Renderer:
         """Markdown and template → the page's HTML. Template mistakes become ``SiteError``s."""
         lang = page.lang
         self.uses.clear()
-        html, links, ids = self.converter.convert(
-            page.source.body, page.source_dir, lambda key: self.url_for(key, lang)
+        source = page.source
+        try:
+            html, links, ids = self.converter.convert(source.body, page.source_dir, lambda key: self.url_for(key, lang))
+        except NestingTooDeep as exc:
+            raise SiteError(
+                str(exc),
+                source.path,
+                source.body_line + exc.line,
+                "lists and quotes this deep cannot be read; indent this line less",
+            ) from None
+        problems = tuple(
+            Problem(
+                source.path,
+                source.body_line + unsafe.line,
+                f"{unsafe.what} in the page",
+                RAW_HTML_HINT,
+                "warning",
+                RAW_HTML_KIND,
+                page.lang,
+            )
+            for unsafe in links.unsafe
         )
         name = page.source.meta.template or (
             "home.html"
@@ -272,6 +319,7 @@ class Renderer:
             tuple(ids),
             tuple(links.images),
             **self._made_from(),
+            problems=problems,
         )
 
     def render_special(self, name: str, output: str, context: dict[str, Any]) -> Rendered:
@@ -287,7 +335,7 @@ class Renderer:
 
     def _render(self, template: jinja2.Template, context: dict[str, Any], shown: str) -> str:
         try:
-            return template.render(context)
+            return with_policy(template.render(context))
         except SiteError:
             raise
         except Exception as exc:  # any template mistake; re-raised as a SiteError with the template's line

@@ -52,6 +52,7 @@ from .errors import BuildFailed, Problem, SiteError, file_system_problem
 from .i18n import LOCALES_DIR
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file
 from .pipeline import Built, build_site
+from .render import meta_policy
 from .source import walk_files
 
 WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)
@@ -322,9 +323,13 @@ def live_page(page: bytes, host: str, port: int) -> bytes:
     policy too, or it would block the socket.
     """
     policy = preview_policy()
-    for apostrophe in ("'", "&#39;", "&#x27;"):  # the policy as HTML may escape it
-        old, new = (text.replace("'", apostrophe).encode() for text in (CONTENT_SECURITY_POLICY, policy))
-        page = page.replace(old, new)
+    for site, preview in (
+        (CONTENT_SECURITY_POLICY, policy),
+        (meta_policy(CONTENT_SECURITY_POLICY), meta_policy(policy)),
+    ):
+        for apostrophe in ("'", "&#39;", "&#x27;"):  # the policy as HTML may escape it
+            old, new = (text.replace("'", apostrophe).encode() for text in (site, preview))
+            page = page.replace(old, new)
     name = host if host.endswith("]") or ":" not in host else host.rpartition(":")[0]  # "[::1]:8000", "localhost"
     source = html.escape(f"/livereload.js?host={quote(name, safe='[]:')}&port={port}")
     return page.replace(b"</head>", f'<script src="{source}"></script>'.encode() + b"</head>", 1)

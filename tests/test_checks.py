@@ -35,11 +35,11 @@ EXPECTED = [
 
 SUMMARY = """\
 summary
-language  error  missing  stale  ui-untranslated  ui-fuzzy  broken-link  no-alt  no-description  empty-data
-th            0        0      0                1         1            0       1               1           0
-en            0        1      1                0         0            2       0               0           0
-my            0        2      0                0         0            0       0               0           1
-all           0        0      0                0         0            0       0               0           1
+language  error  raw-html  missing  stale  ui-untranslated  ui-fuzzy  broken-link  no-alt  no-description  empty-data
+th            0         0        0      0                1         1            0       1               1           0
+en            0         0        1      1                0         0            2       0               0           0
+my            0         0        2      0                0         0            0       0               0           1
+all           0         0        0      0                0         0            0       0               0           1
 
 0 errors, 10 warnings, 2 notices
 """
@@ -107,6 +107,7 @@ def test_json_report_is_the_same_report(make_site: MakeSite, capsys: pytest.Capt
     assert report["totals"] == {"error": 0, "warning": 10, "notice": 2}
     assert report["summary"]["en"] == {
         "error": 0,
+        "raw-html": 0,
         "missing": 1,
         "stale": 1,
         "ui-untranslated": 0,
@@ -352,3 +353,42 @@ def test_check_and_build_word_a_missing_translation_alike(
     assert len(missing) == 3  # en/partners, my/about, my/partners, as in EXPECTED
     _, report, _ = run(capsys, "check", "--root", str(root))
     assert all(f"    {line}" in report.splitlines() for line in missing), (missing, report)
+
+
+PARTNERS_UNSAFE = """\
+---
+title: ภาคี
+---
+
+![](logo.png)
+
+ภาคีของเรา <a href="javascript:steal()">ดู</a>
+
+<iframe src="https://evil.example/"></iframe>
+"""
+
+
+def test_raw_html_is_an_error_in_the_report(make_site: MakeSite, capsys: pytest.CaptureFixture[str]) -> None:
+    # A plain build only warns (and removes it); the editors' report says it must go.
+    root = make_site({"content/th/partners.md": PARTNERS_UNSAFE}, base=BASE)
+    raw = [
+        ("th", "raw-html", "content/th/partners.md", 7, "error"),
+        ("th", "raw-html", "content/th/partners.md", 9, "error"),
+    ]
+    assert found(check_site(root)) == sorted(EXPECTED + raw)
+
+    code, out, _ = run(capsys, "check", "--root", str(root))
+    assert code == 1
+    lines = out.splitlines()
+    assert "  unsafe HTML in a page (removed from the site) (2)" in lines
+    assert any(line.startswith("    content/th/partners.md:7: error: 'javascript:' URL in 'href'") for line in lines)
+    assert any(line.startswith("    content/th/partners.md:9: error: <iframe> element") for line in lines)
+    assert out.endswith("2 errors, 10 warnings, 2 notices\n")
+
+    code, out, _ = run(capsys, "check", "--root", str(root), "--format", "json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["totals"]["error"] == 2
+    assert report["summary"]["th"]["raw-html"] == 2
+    iframe = next(f for f in report["findings"] if f["kind"] == "raw-html" and f["line"] == 9)
+    assert iframe["level"] == "error" and "removed" in iframe["hint"]

@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from sitegen.markup import Converter, slugify, target_key
+from collections.abc import Sequence
+from pathlib import Path
+
+import lxml.html
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sitegen.errors import BuildFailed, Problem
+from sitegen.markup import (
+    MAX_NESTING,
+    UNSAFE_ELEMENTS,
+    URL_ATTRIBUTES,
+    Converter,
+    NestingTooDeep,
+    slugify,
+    target_key,
+    unsafe_scheme,
+)
+from sitegen.pipeline import build_site
+
+from .conftest import MakeSite
 
 
 def resolve(key: str) -> str | None:
@@ -47,3 +68,272 @@ def test_converter_is_reset_between_pages() -> None:
     _html, links, ids = converter.convert("## One", "", resolve)
     assert ids == ["one"], "the second page's ids do not continue the first page's (one_1)"
     assert links.links == [] and links.images == []
+
+
+# --- raw HTML that content may not carry, and nesting too deep to parse -------------------------
+
+UNSAFE_PAGE = """\
+Intro line.
+
+<script>steal()</script>
+
+`<script>` in a code span is shown, not run, and so is this:
+
+```
+<iframe src="https://evil.example/"></iframe>
+```
+
+[donate](javascript:alert(1)) and <img src="logo.png" alt="x" onerror="steal()">
+
+## Heading {: onclick="steal()" }
+
+<SCRIPT src="https://evil.example/x.js"></SCRIPT>
+
+<meta http-equiv="refresh" content="0; url=https://evil.example/">
+<iframe src="https://evil.example/"></iframe>
+<object data="x.swf"></object><embed src="x.swf">
+<a href=" VBScript:msgbox(1)">v</a> <a href="data:text/html,<b>x</b>">d</a> <a href="java&#x09;script:x()">t</a>
+
+[again][ref] and [twice][ref]
+
+[ref]: javascript:alert(2)
+"""
+
+UNSAFE_FOUND = [
+    (3, "<script> element"),
+    (11, "'javascript:' URL in 'href'"),
+    (11, "event-handler attribute 'onerror'"),
+    (13, "event-handler attribute 'onclick'"),
+    (15, "<script> element"),  # the second one, further down, at its own line
+    (17, "<meta http-equiv> element (a redirect or a page header)"),
+    (18, "<iframe> element"),
+    (19, "<object> element"),
+    (19, "<embed> element"),
+    (20, "'vbscript:' URL in 'href'"),
+    (20, "'data:' URL in 'href'"),
+    (20, "'javascript:' URL in 'href'"),  # written with an entity: placed at its attribute
+    (24, "'javascript:' URL in 'href'"),  # a reference link: where the URL is written
+    (24, "'javascript:' URL in 'href'"),
+]
+
+
+def test_unsafe_raw_html_is_found_at_its_line() -> None:
+    _, context, _ = Converter().convert(UNSAFE_PAGE, "", resolve)
+    assert [(u.line + 1, u.what) for u in context.unsafe] == UNSAFE_FOUND
+
+
+def test_unsafe_raw_html_is_removed_and_the_rest_kept() -> None:
+    html, _, _ = Converter().convert(UNSAFE_PAGE, "", resolve)
+    lowered = html.lower()
+    for gone in ("<script", "steal()", "javascript:", "vbscript:", "data:", "onerror", "onclick", "<meta", "<embed"):
+        assert gone not in lowered, gone
+    assert "<iframe" not in lowered.replace("&lt;iframe", "")  # only the one in the code block, as text
+    assert "&lt;iframe" in html
+    assert '<img src="logo.png" alt="x">' in html
+    assert "<code>&lt;script&gt;</code>" in html
+    assert ">donate</a>" in html and ">again</a>" in html
+    assert '<h2 id="heading">Heading</h2>' in html
+
+
+def test_safe_raw_html_is_left_byte_for_byte() -> None:
+    text = 'A <abbr title="Labour Rights Promotion Network">LPN</abbr> page &amp; <b class=x>data</b>: on time.\n'
+    html, context, _ = Converter().convert(text, "", resolve)
+    assert context.unsafe == []
+    assert html == f"<p>{text.strip()}</p>"
+
+
+def test_leftover_script_tags_are_made_text() -> None:
+    # Whatever the parser reads differently from a browser: no literal unsafe tag survives.
+    html, context, _ = Converter().convert('<div title="<script>">x</div>\n\n<scr<script>ipt>y\n', "", resolve)
+    assert "<script" not in html.lower()
+    assert context.unsafe
+
+
+def test_a_list_nested_beyond_reason_is_refused_at_its_line() -> None:
+    text = "Intro\n\n" + "".join("    " * depth + "- item\n" for depth in range(300))
+    with pytest.raises(NestingTooDeep) as caught:
+        Converter().convert(text, "", resolve)
+    assert caught.value.line == 2 + MAX_NESTING  # the first line deeper than the limit
+    one_line = "Intro\n\n" + "- " * 2000 + "x\n"
+    with pytest.raises(NestingTooDeep) as caught:
+        Converter().convert(one_line, "", resolve)
+    assert caught.value.line == 2
+
+
+def test_ordinary_nesting_converts() -> None:
+    text = "".join("    " * depth + "- item\n" for depth in range(20)) + "\n" + "> " * 20 + "quote\n"
+    html, _, _ = Converter().convert(text, "", resolve)
+    assert html.count("<ul>") == 20
+
+
+# --- the same, in a build -------------------------------------------------------------------------
+
+ABOUT = "content/en/about.md"
+ABOUT_UNSAFE = """\
+---
+title: About us
+---
+
+## History
+
+<script>steal()</script>
+
+Founded in 2004. <img src="x.png" alt="logo" onerror="steal()">
+
+<script>steal()</script>
+"""
+ABOUT_EXPECTED = [
+    (ABOUT, 7, "<script> element"),
+    (ABOUT, 9, "event-handler attribute 'onerror'"),
+    (ABOUT, 11, "<script> element"),  # the second, at its own line
+]
+
+
+def raw_html_problems(problems: Sequence[Problem]) -> list[tuple[str, int, str]]:
+    found = [(p.path, p.line, p.message.removesuffix(" in the page")) for p in problems if p.kind == "raw-html"]
+    return sorted(found)
+
+
+def test_a_plain_build_warns_at_each_line_and_publishes_none_of_it(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({ABOUT: ABOUT_UNSAFE})
+    out = tmp_path / "out"
+    built = build_site(root, out)
+    assert raw_html_problems(built.problems) == ABOUT_EXPECTED
+    assert {p.level for p in built.problems if p.kind == "raw-html"} == {"warning"}
+    page = (out / "en/about/index.html").read_text(encoding="utf-8")
+    assert "steal()" not in page and "<script>" not in page
+    assert '<img src="x.png" alt="logo">' in page
+    # A rebuild that does not render the page again still says so (the warning is in the cache).
+    again = build_site(root, out)
+    assert again.rendered == 0
+    assert raw_html_problems(again.problems) == ABOUT_EXPECTED
+
+
+def test_a_strict_build_refuses_it(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({ABOUT: ABOUT_UNSAFE})
+    with pytest.raises(BuildFailed) as caught:
+        build_site(root, tmp_path / "out", strict=True)
+    assert raw_html_problems(caught.value.problems) == ABOUT_EXPECTED
+    assert {p.level for p in caught.value.problems if p.kind == "raw-html"} == {"error"}
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_page_shown_in_place_of_a_missing_translation_is_reported_once(make_site: MakeSite, tmp_path: Path) -> None:
+    # Without content/en/about.md, /en/about/ shows the Thai text, which is reported once, as Thai.
+    thai = "content/th/about.md"
+    root = make_site({thai: ABOUT_UNSAFE, ABOUT: None})
+    out = tmp_path / "out"
+    built = build_site(root, out)
+    assert raw_html_problems(built.problems) == [(thai, line, what) for _, line, what in ABOUT_EXPECTED]
+    assert "steal()" not in (out / "en/about/index.html").read_text(encoding="utf-8")
+
+
+def test_a_deeply_nested_list_is_one_error_naming_file_and_line(make_site: MakeSite, tmp_path: Path) -> None:
+    nested = "".join("    " * depth + "- item\n" for depth in range(400))
+    root = make_site({ABOUT: "---\ntitle: About us\n---\n\nIntro\n\n" + nested})
+    with pytest.raises(BuildFailed) as caught:
+        build_site(root, tmp_path / "out")
+    [problem] = caught.value.problems
+    assert (problem.path, problem.line, problem.level) == (ABOUT, 7 + MAX_NESTING, "error")
+    assert "nested more than 100 levels" in problem.message
+    assert "indent" in problem.hint
+
+
+@pytest.mark.parametrize(
+    "smuggled",
+    [
+        "<!--><img src=x onerror=steal()>-->",  # a browser ends the comment at "<!-->"
+        "<!-- x --!><img src=x onerror=steal()> -->",  # ... or at "--!>"
+        "<![CDATA[ x > <img src=x onerror=steal()> ]]>",  # ... or a bogus comment at the first ">"
+        '<noscript><p title="</noscript><img src=x onerror=steal()>"></noscript>',  # noscript is text
+        '<div><img src="x"onerror=steal()></div>',  # no space before the attribute
+        '<svg><animate attributeName="href" values="x;javascript:steal()"/></svg>',  # a list of URLs
+        '<script\nsrc="steal()">',  # a newline after the name
+        "<div><<script></script>img src=x onerror=steal()></div>",  # a removal joins "<" and "img ..."
+        "<style></style x><img src=x onerror=steal()></style>",  # a browser ends the style sooner
+        """<div><img src="x" src="x'><img src='x><b onerror="steal()" src='x" onerror="steal()"></div>""",
+        '<div></p title=">"><img src=x onerror=steal()>"></div>',  # an end tag with a quoted ">"
+        '<p><img title=">" onerror="steal()"',  # left open: it would take in the template's markup
+        '<p><img src="steal()"onerror',  # the same, with nothing else suspect in it
+    ],
+)
+def test_markup_a_browser_reads_differently_is_caught(smuggled: str) -> None:
+    html, context, _ = Converter().convert(f"Text.\n\n{smuggled}\n", "", resolve)
+    assert "steal()" not in html
+    assert context.unsafe and {u.line for u in context.unsafe} == {2}
+
+
+def test_a_kept_tag_is_never_opened_up() -> None:
+    # Escaping the "<" of a <meta> the scan kept would make its attribute's value markup.
+    html, _, _ = Converter().convert("""<meta src='x"><img src="javascript:steal()"><script src="x'>\n""", "", resolve)
+    tree = lxml.html.fragment_fromstring(html, create_parent="div")
+    assert [element.tag for element in tree.iter()] == ["div", "p", "meta"]
+
+
+def test_a_plain_comment_is_left_alone() -> None:
+    html, context, _ = Converter().convert("<!-- a note for editors -->\n\nText with javascript: in it.\n", "", resolve)
+    assert context.unsafe == []
+    assert html.startswith("<!-- a note for editors -->\n")
+
+
+# Pieces of markup that smuggling tricks are made of, joined at random.
+PIECES = [
+    *["<", ">", "/", '"', "'", "=", " ", "\n", "\n\n", "\t", "<!--", "-->", "--!>", "<!-->", "<![CDATA[", "]]>", "<?"],
+    *["script", "SCRIPT", "img", "a", "svg", "noscript", "textarea", "title", "style", "iframe", "p", "div", "xmp"],
+    *["src", "href", "xlink:href", "onerror", "ONLOAD", "title", "values", "javascript:", "java&#x09;script:"],
+    *["&#106;avascript:", "data:text/html,", "vbscript:", "alert(1)", "x", "`", "```", "    ", "- ", "> ", "[x](", ")"],
+]
+
+
+NAMES = ["script", "img", "a", "svg", "noscript", "iframe", "p", "div", "meta", "embed", "animate", "style", "title"]
+ATTRIBUTES = ["src", "href", "xlink:href", "onerror", "ONLOAD", "title", "values", "http-equiv", "x"]
+VALUES = [
+    "x",
+    "alert(1)",
+    "javascript:alert(1)",
+    " JaVa&#x09;script:x",
+    "data:text/html,x",
+    "refresh",
+    "</noscript><img>",
+]
+attribute = st.builds(
+    "{}{}={}{}{}".format,
+    st.sampled_from([" ", "/", "\n", '"']),
+    st.sampled_from(ATTRIBUTES),
+    st.sampled_from(['"', "'", ""]),
+    st.sampled_from(VALUES),
+    st.sampled_from(['"', "'", ""]),
+)
+tag = st.builds(
+    "<{}{}{}".format,
+    st.sampled_from(NAMES),
+    st.lists(attribute, max_size=3).map("".join),
+    st.sampled_from([">", "/>", "", " >"]),
+)
+ONE_CONVERTER = Converter()  # made once: a converter takes longer to make than a page to convert
+markup = st.lists(st.one_of(tag, tag, st.sampled_from(PIECES)), min_size=1, max_size=16).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(markup)
+def test_no_markup_survives_that_another_parser_finds_unsafe(text: str) -> None:
+    html, _, _ = ONE_CONVERTER.convert(text, "", resolve)
+    # As on the page: the template's markup follows (a tag left open would take it in).
+    tree = lxml.html.fragment_fromstring(f'<div class="prose">\n{html}\n  </div>\n', create_parent="main")
+    for element in tree.iter():
+        if not isinstance(element.tag, str):
+            continue
+        assert element.tag.lower() not in UNSAFE_ELEMENTS, (text, html)
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), (text, html)
+            assert not (name.lower() in URL_ATTRIBUTES and unsafe_scheme(value)), (text, html)
+
+
+def test_the_preview_names_the_file_of_a_list_nested_too_deep(make_site: MakeSite, tmp_path: Path) -> None:
+    from sitegen.serve import Preview
+
+    nested = "".join("    " * depth + "- item\n" for depth in range(300))
+    root = make_site({ABOUT: "---\ntitle: About us\n---\n\n" + nested})
+    preview = Preview(root, tmp_path / "preview", log=lambda text: None)
+    assert preview.rebuild() is False
+    assert [(p.path, p.line) for p in preview.problems] == [(ABOUT, 5 + MAX_NESTING)]

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from sitegen.pipeline import Built, build_site
+from sitegen.render import meta_policy
 
 from .conftest import REPO, parse, tree_digest
 
@@ -303,3 +304,34 @@ def test_nothing_invented_or_copied_from_the_blog_host(lpn_site: Site) -> None:
         assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", text), f"{path}: an e-mail address nobody gave us"
         for blog_footer in ("gotoknow", "ClassStart", "email protected", "550654"):
             assert blog_footer not in text, path
+
+
+# Directives a <meta> policy cannot carry (browsers ignore them there): named here, not read from
+# the engine, so that dropping another directive from the meta policy fails this test.
+META_IGNORED = {"frame-ancestors", "report-uri", "sandbox"}
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    return {d.split()[0].lower(): d.split()[1:] for d in policy.split(";") if d.strip()}
+
+
+def test_every_page_carries_the_headers_policy_first_in_its_head(lpn_site: Site) -> None:
+    out, _ = lpn_site
+    match = re.search(r"^  Content-Security-Policy: (.+)$", (out / "_headers").read_text(encoding="utf-8"), re.M)
+    assert match is not None
+    header = directives(match.group(1))
+    assert "frame-ancestors" in header  # the exception below is exercised
+    expected = {name: values for name, values in header.items() if name not in META_IGNORED}
+    pages = all_pages(out)
+    assert len(pages) > 20
+    for path in pages:
+        head = parse(path).find("head")
+        assert head is not None, path
+        first = head[0]
+        assert (first.tag, first.get("http-equiv")) == ("meta", "Content-Security-Policy"), path
+        assert directives(first.get("content", "")) == expected, path
+
+
+def test_the_meta_policy_drops_only_what_a_meta_element_cannot_carry() -> None:
+    policy = "default-src 'none'; sandbox allow-forms; img-src 'self'; Report-URI /csp; frame-ancestors 'none'"
+    assert directives(meta_policy(policy)) == {"default-src": ["'none'"], "img-src": ["'self'"]}
