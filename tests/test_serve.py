@@ -706,7 +706,8 @@ def test_snapshot_ignores_editor_files(tmp_path: Path) -> None:
         (root / name).parent.mkdir(exist_ok=True)
         (root / name).write_text("x")
     # the build's own readers take them (the watcher must not second-guess them)
-    pages = [file.path for file in page_files(load_config(root), Collector())]
+    looked_at = Collector()  # a page file with a bad name is an error the build reports: it reads the folder
+    pages = [file.path for file in page_files(load_config(root), looked_at)] + [p.path for p in looked_at.problems]
     assets = [f"{ASSETS_DIR}/{asset.name}" for asset in find_assets(root)]
     templates = [f"{TEMPLATES_DIR}/{name}" for name in template_names(root)]
     found = [*pages, *[path.relative_to(root).as_posix() for path in data_files(root)], *assets, *templates]
