@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .config import Language, SiteConfig
 from .content import TEMPLATES_DIR
@@ -52,6 +52,29 @@ def with_policy(page: str) -> str:
     if page.startswith("\n", head.end()):  # a line of its own
         return f"{page[: head.end() + 1]}{CSP_META}\n{page[head.end() + 1 :]}"
     return f"{page[: head.end()]}{CSP_META}{page[head.end() :]}"
+
+
+class _AsText:
+    """A catalogue whose translations are text: escaped, so that none can add markup to a page.
+
+    Jinja's newstyle gettext marks what a catalogue returns as safe HTML, trusting translators as it
+    trusts templates; a ``<script>`` or a quote in a ``msgstr`` then went into the page as it was.
+    """
+
+    def __init__(self, translations: gettext.NullTranslations) -> None:
+        self.translations = translations
+
+    def gettext(self, message: str) -> Markup:
+        return escape(self.translations.gettext(message))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> Markup:
+        return escape(self.translations.ngettext(singular, plural, n))
+
+    def pgettext(self, context: str, message: str) -> Markup:
+        return escape(self.translations.pgettext(context, message))
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> Markup:
+        return escape(self.translations.npgettext(context, singular, plural, n))
 
 
 @dataclass(frozen=True)
@@ -165,7 +188,7 @@ class Renderer:
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
             )
-            env.install_gettext_translations(self.translations[lang.code], newstyle=True)  # type: ignore[attr-defined]
+            env.install_gettext_translations(_AsText(self.translations[lang.code]), newstyle=True)  # type: ignore[attr-defined]
             env.policies["ext.i18n.trimmed"] = True
             env.filters["format_date"] = _date_filter(lang)
             env.filters["format_year"] = lambda year, lang=lang: str(era_year(int(year), lang))

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from sitegen.config import Language, load_config
 from sitegen.errors import Collector, SiteError
 from sitegen.i18n import catalogue_status, era_pattern, era_year, format_page_date, load_translations
+from sitegen.pipeline import build_site
 
-from .conftest import SITES, MakeSite
+from .conftest import REPO, SITES, MakeSite
 
 TH = Language("th", "ไทย", "th", "th_TH", "buddhist")
 EN = Language("en", "English", "en", "en_US")
@@ -251,3 +252,26 @@ def test_a_line_given_twice_in_one_entry_is_an_error_at_it(make_site: MakeSite, 
     [problem] = problems.errors
     assert (problem.path, problem.line) == (PO, 12 + at)  # the second of the two
     assert problem.message == f"broken catalogue: a second {line.split()[0]} in one entry"
+
+
+def test_a_translation_is_text_never_markup(make_site: MakeSite, tmp_path: Path) -> None:
+    """A catalogue's msgstr went into the page as HTML (Jinja's newstyle gettext marks it safe)."""
+    hostile = '<script>alert(1)</script><a href=\\"javascript:alert(2)\\">x</a> & more'
+    catalogue = "tests/sites/basic/locales/my/LC_MESSAGES/messages.po"
+    text = (REPO / catalogue).read_text(encoding="utf-8")
+    text = text.replace('msgstr "ဤစာမျက်နှာကို မဘာသာပြန်ရသေးပါ။"', f'msgstr "{hostile}"')
+    config = (REPO / "tests/sites/basic/site.yaml").read_text(encoding="utf-8")
+    assert config.count("missing: skip") == 1  # my: made to fall back, so that its pages show the notice
+    config = config.replace("missing: skip", "missing: fallback")
+    root = make_site({"locales/my/LC_MESSAGES/messages.po": text, "site.yaml": config})
+    out = tmp_path / "out"
+    build_site(root, out)
+    pages = [path.read_text(encoding="utf-8") for path in (out / "my").rglob("*.html")]
+    notices = [page for page in pages if "alert(1)" in page]
+    assert notices, "the fallback notice is on the my pages"
+    for page in notices:
+        assert "<script>alert(1)" not in page and 'href="javascript:' not in page
+        assert (
+            "&lt;script&gt;alert(1)&lt;/script&gt;&lt;a href=&#34;javascript:alert(2)&#34;&gt;x&lt;/a&gt; &amp; more"
+            in page
+        )
