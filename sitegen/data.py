@@ -23,8 +23,12 @@ DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
 # and a digit is an ASCII digit: "\d" takes Thai and full-width digits too.
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-URL = re.compile(r"^https?://[^\s/]+\.[^\s]+$")
+# Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
+# looks right and leads elsewhere. A URL's host is followed by a port, a path, a query or nothing, so
+# "https://lpn.org@evil.example" (a user name, then another host) is refused.
+_HOST = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}")
+URL = re.compile(rf"https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
 DIGIT = "[0-9]"
 ACCOUNT_NUMBER = re.compile(f"{DIGIT}[0-9 -]{{4,32}}{DIGIT}")  # when the bank file gives no account_format
 PHONE = re.compile(r"\+?[0-9][0-9 -]*[0-9]")  # what phonenumbers then checks; it would read letters as digits
@@ -210,11 +214,11 @@ class _Reader:
 
     def url(self, value: Any, keys: Keys) -> None:
         if value and (not isinstance(value, str) or not URL.fullmatch(value)):
-            self.error(keys, f"'{value}' is not a web address", "write it in full, starting with https://")
+            self.error(keys, f"'{value}' is not a web address", "write it in full, starting with https://, in plain Latin letters")
 
     def email(self, value: Any, keys: Keys) -> None:
         if value and (not isinstance(value, str) or not EMAIL.fullmatch(value)):
-            self.error(keys, f"'{value}' is not an e-mail address", "write it like name@example.org")
+            self.error(keys, f"'{value}' is not an e-mail address", "write it like name@example.org, in plain Latin letters")
 
 
 _ASCII_DIGITS = "write the digits as 0-9, not as Thai (๐-๙) or full-width digits"

@@ -175,3 +175,63 @@ def test_good_phones_pass(make_site: MakeSite, phone: str, href: str) -> None:
 def test_thai_digits_in_an_account_number_get_a_hint_saying_so(make_site: MakeSite) -> None:
     problems, _ = load(make_site, {BANK: bank_yaml(number='"๑๖๒-๐-๐๙๔๓๒-๐"')})
     assert [p.hint for p in problems.errors] == ["write the digits as 0-9, not as Thai (๐-๙) or full-width digits"]
+
+
+ORGANISATION = (
+    'name: {th: องค์กรตัวอย่าง, en: Example Organisation, my: နမူနာအဖွဲ့}\nshort_name: EX\nfounded: "2004"\n'
+    "registered: 2008-12-24\nemail: EMAIL\nwebsite: WEBSITE\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", '"info\\u200b@example.org"'),  # a zero-width space
+        ("email", '"info@lpn\\u202emoc.example.org"'),  # a right-to-left override
+        ("email", '"info@ｅxample.org"'),  # a full-width letter
+        ("email", '"info@example.org\\n"'),
+        ("website", '"https://www.example.org@evil.example"'),  # a user name, then another host
+        ("website", '"https://www.example.org\\u200b.evil.example"'),
+        ("website", '"https://ｅxample.org"'),
+        ("website", '"https://example.org/\\"><script>"'),
+        ("website", '"javascript://example.org/%0aalert(1)"'),
+    ],
+)
+def test_addresses_are_plain_ascii_with_nothing_hidden(make_site: MakeSite, field: str, value: str) -> None:
+    """Each of these was published in a mailto: or an href (found by the input attacker)."""
+    values = {"email": '""', "website": '"https://example.org"', field: value}
+    problems, _ = load(
+        make_site,
+        {
+            "data/organisation.yaml": ORGANISATION.replace("EMAIL", values["email"]).replace(
+                "WEBSITE", values["website"]
+            )
+        },
+    )
+    assert [(p.path, p.line, p.level) for p in problems.errors] == [
+        ("data/organisation.yaml", 5 + (field == "website"), "error")
+    ]
+    assert "plain Latin letters" in problems.errors[0].hint
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("email", "info@lpnfoundation.com"),
+        ("email", "first.last+news@mail.example.co.th"),
+        ("website", "https://www.lpnfoundation.com"),
+        ("website", "https://www.facebook.com/lpnfoundation?ref=page#about"),
+        ("website", "http://example.org:8080/a/b.html"),
+    ],
+)
+def test_ordinary_addresses_pass(make_site: MakeSite, field: str, value: str) -> None:
+    values = {"email": '""', "website": '"https://example.org"', field: f'"{value}"'}
+    problems, data = load(
+        make_site,
+        {
+            "data/organisation.yaml": ORGANISATION.replace("EMAIL", values["email"]).replace(
+                "WEBSITE", values["website"]
+            )
+        },
+    )
+    assert problems.errors == []
