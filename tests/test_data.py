@@ -226,7 +226,7 @@ def test_addresses_are_plain_ascii_with_nothing_hidden(make_site: MakeSite, fiel
 )
 def test_ordinary_addresses_pass(make_site: MakeSite, field: str, value: str) -> None:
     values = {"email": '""', "website": '"https://example.org"', field: f'"{value}"'}
-    problems, data = load(
+    problems, values_loaded = load(
         make_site,
         {
             "data/organisation.yaml": ORGANISATION.replace("EMAIL", values["email"]).replace(
@@ -235,3 +235,4 @@ def test_ordinary_addresses_pass(make_site: MakeSite, field: str, value: str) ->
         },
     )
     assert problems.errors == []
+    assert values_loaded["organisation"][field] == value  # type: ignore[index]
