@@ -325,10 +325,15 @@ def _decode_problem(value: Any, where: Path) -> Problem:
         and len(value) == 7
         and value[4] == "warning"
         and type(value[1]) is int
-        and all(type(text) is str for text in value[:1] + value[2:])
+        and all(type(text) is str and not _CONTROL.search(text) for text in value[:1] + value[2:])
+        and value[0].startswith(CONTENT_DIR + "/")  # a page's warning names the page's file
+        and value[1] >= 0
     ):
-        raise Damaged(where)
+        raise Damaged(where)  # a forged line could move the terminal's cursor or pose as another line
     return Problem(*value)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _decode_rows(rows: Any, shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:

@@ -167,6 +167,18 @@ def _with_error(cached: Cached, manifest: Manifest) -> Manifest:
     return dataclasses.replace(manifest, outputs=outputs, shards=[])
 
 
+def _with_warning(path: str, message: str) -> Callable[[Cached, Manifest], Manifest]:
+    """A cached warning with the attacker's words: a fake line, a terminal escape, another file."""
+
+    def change(cached: Cached, manifest: Manifest) -> Manifest:
+        name = "en/about/index.html"
+        warning = Problem(path, 1, message, "", "warning")
+        outputs = {**manifest.outputs, name: manifest.outputs[name]._replace(problems=(warning,))}
+        return dataclasses.replace(manifest, outputs=outputs, shards=[])
+
+    return change
+
+
 def _retyped(field: str, value: Any) -> Callable[[Cached, Manifest], Manifest]:
     """Every output record with one field of another type."""
 
@@ -194,6 +206,9 @@ CRAFTED: dict[str, Callable[[Cached, Manifest], Manifest]] = {
     "output outside the output folder": _with_output_outside,
     "source read from outside the project": _with_source_outside,
     "cached problem raised to an error": _with_error,
+    "cached warning with a fake line": _with_warning("content/en/about.md\nINJECTED", "x"),
+    "cached warning with a terminal escape": _with_warning("content/en/about.md", "\x1b[2J cleared"),
+    "cached warning naming another file": _with_warning("data/bank.yaml", "the account number is wrong"),
     "output digest an int": _retyped("digest", 12),
     "output stat too short": _retyped("stat", (1, 2)),
     "output ids a list": _retyped("ids", ("a", "b")),
