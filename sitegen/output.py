@@ -60,11 +60,11 @@ import stat
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import CACHE_DIR, LOCK, default_cache_dir, folder_id
+from .cache import CACHE_DIR, LOCK, OutStat, default_cache_dir, folder_id
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import SiteError
@@ -238,7 +238,7 @@ def recover(out: Path) -> None:
 
     Call it first, while holding the build lock. An old site is deleted only when a site is in
     place: staging folders (never a site but in the instant of a rename, which a kill cannot
-    split) always; ``aside`` and the old folders of earlier versions of this engine only then.
+    split) and half-written states always; ``aside`` and the old folders of earlier versions of this engine only then.
     """
     swap = swap_dir(out)
     aside = swap / ASIDE
@@ -246,7 +246,7 @@ def recover(out: Path) -> None:
         os.rename(aside, out)
     if swap.is_dir():
         for entry in os.scandir(swap):
-            if re.fullmatch(rf"{STAGING_PREFIX}[a-z0-9_]{{8}}", entry.name):
+            if re.fullmatch(rf"(?:{STAGING_PREFIX}|\.state-)[a-z0-9_]{{8}}", entry.name):  # mkstemp's too
                 _remove(Path(entry.path))
     if os.path.lexists(out):
         _remove(aside)
@@ -558,40 +558,39 @@ def publish_changes(
     out: Path,
     staging: Path,
     state: SwapState | None,
-    kept: Collection[str],
+    kept: Mapping[str, OutStat],
     written: Collection[str],
     removed: Collection[str],
     strays: Collection[str],
 ) -> None:
     """Make the new site beside the output (in the back tree, or in ``staging``), then exchange the two.
 
-    ``kept`` are the new site's files that are in the output as they should be, ``written`` its
-    files in ``staging``, ``removed`` the old site's files it no longer has, and ``strays`` the
-    output's entries that no build made.
+    ``kept`` are the new site's files that are in the output as they should be (with the stat
+    they have there), ``written`` its files in ``staging``, ``removed`` the old site's files it
+    no longer has, and ``strays`` the output's entries that no build made.
     """
     back = swap_dir(out) / BACK
     clear_state(out)
-    if state is not None and state.back is not None:
+    lag = state.lag if state is not None and state.back is not None else None
+    if lag is not None and _real_folders(back, [*lag, *removed, *written]):
         tree = back
         folders = _Folders(back)
-        for relative in [*state.lag, *removed]:  # first what is in the way of the new files
+        for relative in [*lag, *removed]:  # first what is in the way of the new files
             _remove(back / relative)
             faults.step()
-        for relative in state.lag:  # the back tree as the site is
+        for relative in lag:  # the back tree as the site is
             if relative in kept:
-                os.link(out / relative, folders.path_for(relative), follow_symlinks=False)
-                faults.step()
+                _link(out, folders, relative, kept[relative])
         for relative in written:  # then as it will be
             os.replace(staging / relative, folders.path_for(relative))
             faults.step()
-        _prune(back, [*state.lag, *removed])
+        _prune(back, [*lag, *removed])
         shutil.rmtree(staging)
     else:
         tree = staging
         folders = _Folders(staging)
-        for relative in kept:
-            os.link(out / relative, folders.path_for(relative), follow_symlinks=False)
-            faults.step()
+        for relative, st in kept.items():
+            _link(out, folders, relative, st)
     started = time.time_ns()
     exchange(tree, out)
     faults.step()
@@ -601,6 +600,34 @@ def publish_changes(
         faults.step()
     lag = tuple(sorted({*written, *removed, *strays}))
     write_state(out, SwapState(folder_id(out), started, folder_id(back), lag))
+
+
+def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> None:
+    """Link the output's file into the new tree, if it is still the file the build saw there."""
+    target = folders.path_for(relative)
+    os.link(out / relative, target, follow_symlinks=False)
+    st = os.lstat(target)
+    if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+        raise SiteError(
+            "a file of the output changed while the site was being built", out / relative, hint="build again"
+        )
+    faults.step()
+
+
+def _real_folders(top: Path, paths: Iterable[str]) -> bool:
+    """Whether every folder on the way to each path under ``top`` is a folder, or missing (not a link, not a file)."""
+    seen: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in seen:
+            seen.add(folder)
+            try:
+                if not stat.S_ISDIR(os.lstat(top / folder).st_mode):
+                    return False
+            except FileNotFoundError:
+                pass
+            folder = folder.rpartition("/")[0]
+    return True
 
 
 def _prune(top: Path, paths: Iterable[str]) -> None:

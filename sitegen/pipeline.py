@@ -263,7 +263,8 @@ def _build(
         if previous is None:
             publish_full(staging, out)
         elif written or removed or (strays and strays.paths):
-            kept = update.records.keys() - set(written)
+            fresh = set(written)
+            kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}
             publish_changes(out, staging, state, kept, written, removed, strays.paths if strays else ())
         else:
             published = False

@@ -93,7 +93,7 @@ def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]
     expected = []
     for name, files in (("old", old), ("new", new)):
         write_sources(root, files)
-        expected.append(listing(build_site(root, work / f"clean-{name}" / "site", incremental=False).out))
+        expected.append(listing(build_site(root, work / f"clean-{name}" / "site", jobs=1, incremental=False).out))
     assert expected[0] != expected[1]
 
     out = work / "build" / "site"
@@ -135,7 +135,7 @@ def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]
     subprocess.run(build_command(root, out), check=True, capture_output=True)
     assert listing(out) == expected[1]
     swap = out.parent / ".sitegen-cache" / "site" / "swap"
-    assert sorted(p.name for p in swap.iterdir()) == ["back", "state.json"], "no leftovers"
+    assert {p.name for p in swap.iterdir()} <= {"back", "state.json"}, "no leftovers"
     report[scenario] = outcomes
 
 

@@ -51,6 +51,11 @@ def staged(out: Path, files: dict[str, bytes]) -> Path:
     return staging
 
 
+def stat_of(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
 def test_a_full_publish_replaces_the_whole_output(tmp_path: Path) -> None:
     out = tmp_path / "site"
     publish_full(staged(out, {"a.html": b"one", "old.html": b"old"}), out)
@@ -64,8 +69,9 @@ def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_pa
     out = tmp_path / "site"
     publish_full(staged(out, {"a.html": b"one", "news/x/index.html": b"x", "keep.html": b"k"}), out)
     for _ in range(3):  # the slow path (no back tree yet), then the back tree's
+        kept = {"keep.html": stat_of(out / "keep.html")}
         publish_changes(
-            out, staged(out, {"a.html": b"two"}), read_state(out), {"keep.html"}, ["a.html"], ["news/x/index.html"], []
+            out, staged(out, {"a.html": b"two"}), read_state(out), kept, ["a.html"], ["news/x/index.html"], []
         )
         assert tree_digest(out) == {
             "a.html": hashlib.sha256(b"two").hexdigest(),
@@ -82,7 +88,9 @@ def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_pa
 def test_a_state_that_cannot_be_trusted_is_not_used(tmp_path: Path, state: str) -> None:
     out = tmp_path / "site"
     publish_full(staged(out, {"a.html": b"one", "b.html": b"b"}), out)
-    publish_changes(out, staged(out, {"a.html": b"two"}), read_state(out), {"b.html"}, ["a.html"], [], [])
+    publish_changes(
+        out, staged(out, {"a.html": b"two"}), read_state(out), {"b.html": stat_of(out / "b.html")}, ["a.html"], [], []
+    )
     good = read_state(out)
     assert good is not None and good.back is not None and good.lag == ("a.html",)
     raw = json.loads((swap_dir(out) / "state.json").read_text())
@@ -207,3 +215,34 @@ def test_files_added_by_hand_are_gone_after_a_rebuild(make_site: MakeSite, tmp_p
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == folders, "stray folders go too"
     assert build_site(root, out).written == ()
     assert tree_digest(out) == clean
+
+
+@pytest.mark.parametrize("how", ["file-link", "folder-link", "stray-link", "file-to-folder"])
+def test_links_put_into_the_output_are_never_followed_out_of_it(make_site: MakeSite, tmp_path: Path, how: str) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    build_site(root, out)
+    build_site(root, out)
+    clean = tree_digest(out)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "index.html").write_text("secret")
+    (outside / "passwd").write_text("root:x:0:0")
+    kept = snapshot(outside)
+    if how == "file-link":
+        (out / "th/index.html").unlink()
+        (out / "th/index.html").symlink_to(outside / "passwd")
+    elif how == "folder-link":
+        shutil.rmtree(out / "th/about")
+        (out / "th/about").symlink_to(outside)
+    elif how == "stray-link":
+        (out / "th/etc").symlink_to(outside)
+    else:
+        (out / "th/index.html").unlink()
+        (out / "th/index.html").mkdir()
+        (out / "th/index.html/x").write_text("x")
+    for _ in range(3):  # the build that sees it, and the two that bring the back tree up to date
+        build_site(root, out)
+        assert tree_digest(out) == clean
+        assert not any(p.is_symlink() for p in out.rglob("*"))
+        assert snapshot(outside) == kept, "nothing outside read into the site, changed or deleted"
