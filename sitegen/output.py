@@ -191,8 +191,11 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
     if root.is_relative_to(shown):
         raise refuse("contains the site's folder")
     for name in SOURCE_DIRS:
-        if shown.is_relative_to(root / name) or shown.is_relative_to((root / name).resolve()):
+        source = (root / name).resolve()
+        if shown.is_relative_to(root / name) or shown.is_relative_to(source):
             raise refuse(f"is inside the site's sources ({name}/)")
+        if source.is_relative_to(shown):  # a source folder linked from elsewhere
+            raise refuse(f"contains the site's sources ({name}/)")
     caches = [cache_dir.resolve()] if cache_dir is not None else []
     if any(part == CACHE_DIR for part in shown.parts) or any(
         shown.is_relative_to(c) or c.is_relative_to(shown) for c in caches
@@ -238,10 +241,13 @@ def recover(out: Path) -> None:
 
     Call it first, while holding the build lock. An old site is deleted only when a site is in
     place: staging folders (never a site but in the instant of a rename, which a kill cannot
-    split) and half-written states always; ``aside`` and the old folders of earlier versions of this engine only then.
+    split) and half-written states always; ``aside`` and the old folders of earlier versions of
+    this engine only then. Whatever has the wrong shape (a file for a folder) is removed.
     """
     swap = swap_dir(out)
     aside = swap / ASIDE
+    if os.path.lexists(swap) and not _is_dir(swap):
+        _remove(swap)  # a damaged cache
     if not os.path.lexists(out) and _is_dir(aside):
         os.rename(aside, out)
     if swap.is_dir():
@@ -437,7 +443,7 @@ def write_state(out: Path, state: SwapState) -> None:
 
 def clear_state(out: Path) -> None:
     """Mark the back tree dirty: until a new state is written, no build trusts it."""
-    (swap_dir(out) / STATE).unlink(missing_ok=True)
+    _remove(swap_dir(out) / STATE)
     faults.step()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -441,6 +442,40 @@ def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
     (swap / ".state-ab_1cd2e").write_text("{")  # a state cut short while it was written
     build_site(root, out, jobs=1)
     assert sorted(p.name for p in swap.iterdir()) == ["state.json"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["swap-is-a-file", "state-is-a-folder", "back-is-a-file", "aside-is-a-file", "back-is-a-link"],
+)
+def test_a_swap_folder_of_the_wrong_shape_means_a_slower_build_not_an_error(tmp_path: Path, damage: str) -> None:
+    clock = Clock()
+    root = write_site(tmp_path / "src", SITE, clock)
+    out = tmp_path / "site"
+    build_site(root, out, jobs=1)
+    clock.write(root, "content/th/about.md", "---\ntitle: ใหม่\n---\n\nใหม่\n")
+    build_site(root, out, jobs=1)  # now there is a back tree
+    swap = default_cache_dir(out) / "swap"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep")
+    what, _, shape = damage.partition("-is-a-")
+    path = swap if what == "swap" else swap / ("state.json" if what == "state" else what)
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    if shape == "file":
+        path.write_text("{}")
+    elif shape == "folder":
+        (path / "x").mkdir(parents=True)
+    else:
+        path.symlink_to(elsewhere)
+    clock.write(root, "content/th/about.md", "---\ntitle: ใหม่อีก\n---\n\nใหม่อีก\n")
+    for _ in range(2):
+        build_site(root, out, jobs=1)
+        assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert (elsewhere / "keep.txt").read_text() == "keep"
 
 
 @pytest.mark.parametrize("cache_dir", [None, "elsewhere"])

@@ -159,6 +159,16 @@ def test_an_output_that_would_replace_sources_is_refused(
     assert snapshot(tmp_path) == before, "nothing touched, not even a cache folder"
 
 
+def test_an_output_that_holds_a_linked_source_folder_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    shutil.move(root / "content", tmp_path / "shared" / "content")
+    (root / "content").symlink_to(tmp_path / "shared" / "content")
+    before = snapshot(tmp_path / "shared")
+    with pytest.raises(SiteError, match="contains the site's sources"):
+        build_site(root, tmp_path / "shared")
+    assert snapshot(tmp_path / "shared") == before
+
+
 def test_an_output_through_a_link_to_the_sources_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site()
     (tmp_path / "link").symlink_to(root / "content")
