@@ -48,6 +48,7 @@ back, is not seen.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import functools
 import hashlib
@@ -517,6 +518,15 @@ def find_strays(out: Path, outputs: Iterable[str], checked_ns: int) -> Strays:
                     found.odd.append(relative)
     found.paths.sort()
     return found
+
+
+def remember_look(out: Path, state: SwapState | None, strays: Strays) -> None:
+    """After a build that found no stray and changed nothing: the next build need look only at what changes from now."""
+    if strays.listed or state is None:
+        checked = strays.started_ns
+        write_state(
+            out, dataclasses.replace(state, checked_ns=checked) if state else SwapState(folder_id(out), checked)
+        )
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -41,7 +41,6 @@ from .model import Site, build_model, page_url
 from .output import (
     MARKER,
     Asset,
-    SwapState,
     check_output,
     find_assets,
     find_strays,
@@ -51,10 +50,10 @@ from .output import (
     publish_full,
     read_state,
     recover,
+    remember_look,
     remove_leftovers,
     robots,
     sitemap,
-    write_state,
 )
 from .workers import default_jobs, render_tasks
 
@@ -269,13 +268,8 @@ def _build(
         else:
             published = False
             shutil.rmtree(staging)
-            if strays is not None and (strays.listed or state is None):  # no stray: say so, to look less next time
-                write_state(
-                    out,
-                    dataclasses.replace(state, checked_ns=strays.started_ns)
-                    if state
-                    else SwapState(folder_id(out), strays.started_ns),
-                )
+            if strays is not None:
+                remember_look(out, state, strays)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
