@@ -260,7 +260,7 @@ def _build(
             written, removed = update.changes()
         published = True
         if previous is None:
-            publish_full(staging, out)
+            publish_full(staging, out, update.records)
         elif written or removed or (strays and strays.paths):
             fresh = set(written)
             kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}

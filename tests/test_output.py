@@ -58,17 +58,20 @@ def stat_of(path: Path) -> tuple[int, int, int]:
 
 def test_a_full_publish_replaces_the_whole_output(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    publish_full(staged(out, {"a.html": b"one", "old.html": b"old"}), out)
-    publish_full(staged(out, {"a.html": b"two"}), out)
+    publish_full(staged(out, {"a.html": b"one", "old.html": b"old"}), out, ["a.html", "old.html"])
+    publish_full(staged(out, {"a.html": b"two"}), out, ["a.html"])
     assert tree_digest(out) == {"a.html": hashlib.sha256(b"two").hexdigest()}
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site"]
-    assert sorted(p.name for p in swap_dir(out).iterdir()) == ["state.json"], "no staging or old folders left behind"
+    assert sorted(p.name for p in swap_dir(out).iterdir()) == ["back", "state.json"], "no staging or old folder left"
+    assert tree_digest(swap_dir(out) / "back") == tree_digest(out), "the back tree is the new site"
 
 
 def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    publish_full(staged(out, {"a.html": b"one", "news/x/index.html": b"x", "keep.html": b"k"}), out)
-    for _ in range(3):  # the slow path (no back tree yet), then the back tree's
+    files = {"a.html": b"one", "news/x/index.html": b"x", "keep.html": b"k"}
+    publish_full(staged(out, files), out, files)
+    (swap_dir(out) / "state.json").unlink()
+    for _ in range(3):  # the slow path (no state), then the back tree's
         kept = {"keep.html": stat_of(out / "keep.html")}
         publish_changes(
             out, staged(out, {"a.html": b"two"}), read_state(out), kept, ["a.html"], ["news/x/index.html"], []
@@ -87,7 +90,7 @@ def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_pa
 )
 def test_a_state_that_cannot_be_trusted_is_not_used(tmp_path: Path, state: str) -> None:
     out = tmp_path / "site"
-    publish_full(staged(out, {"a.html": b"one", "b.html": b"b"}), out)
+    publish_full(staged(out, {"a.html": b"one", "b.html": b"b"}), out, ["a.html", "b.html"])
     publish_changes(
         out, staged(out, {"a.html": b"two"}), read_state(out), {"b.html": stat_of(out / "b.html")}, ["a.html"], [], []
     )
