@@ -1,29 +1,87 @@
-"""Writing the site, atomically.
+"""Writing the site: only where a site may go, and the whole site at once.
 
-A full build writes everything into a temporary folder beside the output, then swaps it in
-with renames. An incremental build writes the files that changed into such a folder, and only
-once every page has rendered and passed the checks, moves each one into place with
-``os.replace`` (new assets first, so that no page names an asset not there yet) and then removes
-the files whose source is gone. Either way a build that fails leaves the previous output as it
-was, and no reader ever sees a half-written file. Should the moves themselves be cut short (a
-full disk, a power cut), the next build finishes the job: the cache still describes the old
-files, so it renders again every output that is not as the cache says, and removes the others.
+**Where.** ``check_output`` refuses, before anything is created, an output that is the site's
+folder, contains it, or lies inside a source folder (``content``, ``data``, ``templates``,
+``assets``, ``locales``, ``.git``) or a build cache, all compared as resolved paths; and it
+refuses to replace anything but a folder that a build wrote. Every build puts an empty
+``.sitegen-output`` file in its output (it is one of the site's files, so a clean build and a
+rebuild have it alike); a missing path and an empty folder are fine too, and so is a folder
+whose build cache is beside it (builds from before the mark). A file in the way is refused.
+
+**All at once.** A SIGKILL at any instant leaves the output as the complete old site or the
+complete new one. The output is only ever replaced whole, by exchanging two folder names in one
+system call (``renameat2(RENAME_EXCHANGE)``); files are never written in place. Behind the
+output, in ``<cache folder>/swap/`` (always beside the output, on its file system), is a *back
+tree*: the previous site, whose unchanged files are hard links sharing the output's inodes. A
+rebuild
+
+1. marks the back tree dirty (deletes ``state.json``), then brings it up to the site as it is,
+   fixing only the paths listed in the state's ``lag`` (what the last build changed: written,
+   removed and stray paths), by hard links from the output;
+2. moves this build's new files in from the staging folder, deletes what it removed and prunes
+   the folders left empty, so the back tree is the new site, exactly;
+3. exchanges the back tree and the output, and writes the state: the old site is now the back
+   tree, and ``lag`` this build's changes.
+
+So a one-page rebuild touches a handful of files and does one exchange, where a fresh tree of
+hard links would cost a ``mkdir`` and a ``link`` for each of the site's files. Without a valid
+state (the first rebuild after a full build, or after a kill while the back tree was being
+changed), the build links every unchanged file into its staging folder instead, which then
+becomes the new site, and the old one the back tree: the slow path, once. A full build's staging
+folder is the whole site: it makes the back tree from it (hard links again), exchanges it with
+the output (or renames it, if there is none), and deletes the old site once the new one is in
+place. Where ``RENAME_EXCHANGE`` is missing (not Linux,
+or a file system without it) two renames do the swap, through ``swap/aside``; a build killed
+between them leaves the old site there, and the next build puts it back before anything else.
+
+The state is untrusted input, as all of the cache: it counts only if it names the current output
+and back folders (device and inode), and its paths are plain relative names; anything else means
+the slow path. Tests make a build kill itself at its Nth step with ``SITEGEN_TEST_KILL_AT=N``.
+
+**Nothing else.** A file added to the output by hand is a stray: it is gone after the next
+build, as it would be after a clean one. Adding an entry to a folder changes the folder's mtime,
+so a build stats each of the site's folders (some 25 ms for 10,000 folders) and lists only those
+changed since it last looked, less a racy margin (see ``find_strays``). An output file replaced
+by a link or a folder, or a folder by a link, makes the next build a full one. A stray added
+while a build runs, between its look and its exchange, or hidden by setting a folder's mtime
+back, is not seen.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import errno
+import functools
 import hashlib
+import json
 import os
 import re
 import shutil
+import signal
+import stat
+import sys
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import CACHE_DIR, LOCK, OutStat, default_cache_dir, folder_id
+from .content import CONTENT_DIR, TEMPLATES_DIR
+from .data import DATA_DIR
+from .errors import SiteError
+from .i18n import LOCALES_DIR
+from .inputs import RACY_NS
 from .model import Site
 
 ASSETS_DIR = "assets"
+MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
+SOURCE_DIRS = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, ASSETS_DIR, LOCALES_DIR, ".git")
+SWAP_DIR = "swap"  # in the output's cache folder: what this module keeps behind the output
+BACK = "back"  # the back tree
+ASIDE = "aside"  # the old site, between the two renames of a swap without RENAME_EXCHANGE
+STATE = "state.json"  # what the back tree and the output were when the last build ended
+STAGING_PREFIX = "new-"
 
 
 @dataclass(frozen=True)
@@ -135,26 +193,360 @@ def headers_file() -> str:
     )
 
 
+# --- where the site may go --------------------------------------------------------------------
+
+
+def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
+    """Raise ``SiteError`` unless a build may replace ``out``; create and change nothing."""
+    root, shown = root.resolve(), out.resolve()
+    to_fix = "choose another folder with --out, such as site"
+
+    def refuse(what: str, hint: str = to_fix) -> SiteError:
+        return SiteError(f"the output folder {shown} {what}", hint=hint)
+
+    if shown == root:
+        raise refuse("is the site's own folder")
+    if root.is_relative_to(shown):
+        raise refuse("contains the site's folder")
+    for name in SOURCE_DIRS:
+        source = (root / name).resolve()
+        if shown.is_relative_to(root / name) or shown.is_relative_to(source):
+            raise refuse(f"is inside the site's sources ({name}/)")
+        if source.is_relative_to(shown):  # a source folder linked from elsewhere
+            raise refuse(f"contains the site's sources ({name}/)")
+    caches = [cache_dir.resolve()] if cache_dir is not None else []
+    if any(part == CACHE_DIR for part in shown.parts) or any(
+        shown.is_relative_to(c) or c.is_relative_to(shown) for c in caches
+    ):
+        raise refuse(f"is inside a build cache ({CACHE_DIR}/)")
+    try:
+        st = os.stat(shown)
+    except (FileNotFoundError, NotADirectoryError):
+        return  # a new folder (a file on the way to it is the file system's error, said when the build makes it)
+    if not stat.S_ISDIR(st.st_mode):
+        raise refuse("is a file, not a folder", "choose a folder with --out; a build never replaces a file")
+    if not os.listdir(shown) or _is_file(shown / MARKER) or _is_file(default_cache_dir(shown) / LOCK):
+        return
+    raise refuse(
+        f"holds files that no build wrote (it has no {MARKER} file)",
+        f"choose a new or empty folder with --out, or move {shown} away yourself",
+    )
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+# --- the folders behind the output ------------------------------------------------------------
+
+
+def swap_dir(out: Path) -> Path:
+    return default_cache_dir(out) / SWAP_DIR
+
+
 def make_staging(out: Path) -> Path:
-    """An empty folder beside ``out`` (so renames into ``out`` stay on one file system)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=out.parent))
+    """An empty folder beside ``out``, on its file system (so that renames into ``out`` stay on one)."""
+    folder = swap_dir(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+
+
+def recover(out: Path) -> None:
+    """Undo what a killed build left: put an old site set aside back in place, then drop the rest.
+
+    Call it first, while holding the build lock. An old site is deleted only when a site is in
+    place: staging folders (never a site but in the instant of a rename, which a kill cannot
+    split) and half-written states always; ``aside`` and the old folders of earlier versions of
+    this engine only then. Whatever has the wrong shape (a file for a folder) is removed.
+    """
+    swap = swap_dir(out)
+    aside = swap / ASIDE
+    if os.path.lexists(swap) and not _is_dir(swap):
+        _remove(swap)  # a damaged cache
+    if not os.path.lexists(out) and _is_dir(aside):
+        os.rename(aside, out)
+    if swap.is_dir():
+        for entry in os.scandir(swap):
+            if re.fullmatch(rf"(?:{STAGING_PREFIX}|\.state-)[a-z0-9_]{{8}}", entry.name):  # mkstemp's too
+                _remove(Path(entry.path))
+    if os.path.lexists(out):
+        _remove(aside)
+        remove_leftovers(out)
 
 
 def remove_leftovers(out: Path) -> None:
-    """Remove the temporary folders of builds into ``out`` that were killed before they could.
-
-    Only names exactly as ``make_staging`` and ``swap_in`` make them (``mkdtemp`` adds eight
-    letters, digits or underscores): a build into ``site.new-look`` beside ``site`` makes
-    ``.site.new-look.new-x1y2z3w4``, which is not this output's. Call it only while holding the
-    build lock: the folders of a running build look the same.
-    """
-    if not out.parent.is_dir():
+    """The staging and old folders that earlier versions of this engine left beside ``out``, once it is there."""
+    if not os.path.lexists(out):
         return
     leftover = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-[a-z0-9_]{{8}}")
-    for path in out.parent.iterdir():
-        if leftover.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
+    for path in out.parent.iterdir() if out.parent.is_dir() else ():
+        if leftover.fullmatch(path.name) and _is_dir(path):
             shutil.rmtree(path, ignore_errors=True)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _remove(path: Path) -> None:
+    """Whatever is at ``path`` (a folder and what is in it, a file, a link), if anything."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV}
+
+
+@functools.cache
+def _renameat2() -> Callable[..., int] | None:
+    if sys.platform != "linux":
+        return None
+    import ctypes  # here: only a build that changes the site needs it
+
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):  # a C library older than glibc 2.28
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    function.restype = ctypes.c_int
+    return function
+
+
+def _exchange_names(a: Path, b: Path) -> bool:
+    """Swap the names of two folders in one system call; False where there is no such call."""
+    function = _renameat2()
+    if function is None:
+        return False
+    if function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    import ctypes
+
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(a), None, str(b))
+
+
+def exchange(new: Path, out: Path) -> bool:
+    """Put the folder ``new`` at ``out``, and what was at ``out`` at ``new``; False if there was none."""
+    os.chmod(new, 0o755)  # mkdtemp made it private
+    if not os.path.lexists(out):
+        os.rename(new, out)
+        return False
+    if _exchange_names(new, out):
+        return True
+    aside = swap_dir(out) / ASIDE  # the name ``recover`` knows
+    _remove(aside)
+    os.rename(out, aside)
+    faults.step()
+    try:
+        os.rename(new, out)
+    except BaseException:
+        os.rename(aside, out)
+        raise
+    faults.step()
+    os.rename(aside, new)
+    return True
+
+
+class Faults:
+    """The test hook: with ``SITEGEN_TEST_KILL_AT=N`` in the environment, SIGKILL at the Nth step."""
+
+    def __init__(self) -> None:
+        value = os.environ.get("SITEGEN_TEST_KILL_AT", "")
+        self.kill_at = int(value) if value.isdigit() else 0
+        self.steps = 0
+
+    def step(self) -> None:
+        if self.kill_at:
+            self.steps += 1
+            if self.steps == self.kill_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+faults = Faults()
+
+
+# --- the state of the back tree ---------------------------------------------------------------
+
+STATE_VERSION = 1
+_MAX_STATE_BYTES = 64 << 20
+
+
+@dataclass(frozen=True)
+class SwapState:
+    """What the output and the back tree were when the last build into the output ended."""
+
+    site: tuple[int, int]  # device and inode of the output folder
+    checked_ns: int  # no stray was in the output's folders then (see ``find_strays``)
+    back: tuple[int, int] | None = None  # the back tree's folder; None: there is no usable back tree
+    lag: tuple[str, ...] = ()  # the paths where the back tree differs from the output
+
+
+def safe_relative(path: object) -> bool:
+    """A plain relative path: no empty, ``.`` or ``..`` part, no NUL, not absolute."""
+    return (
+        isinstance(path, str)
+        and 0 < len(path) < 4096
+        and "\0" not in path
+        and all(part not in ("", ".", "..") for part in path.split("/"))
+    )
+
+
+def _pair(value: object) -> tuple[int, int] | None:
+    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
+        return (value[0], value[1])
+    return None
+
+
+def read_state(out: Path) -> SwapState | None:
+    """The state, if it describes the output as it is; the back tree only if it is the one described."""
+    folder = swap_dir(out)
+    try:
+        path = folder / STATE
+        if os.lstat(path).st_size > _MAX_STATE_BYTES:
+            return None
+        raw = json.loads(path.read_bytes())
+        site = folder_id(out)
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION or _pair(raw.get("site")) != site:
+        return None
+    checked = raw.get("checked_ns")
+    if type(checked) is not int:
+        return None
+    back, lag = _pair(raw.get("back")), raw.get("lag")
+    try:
+        back_now = folder_id(folder / BACK) if _is_dir(folder / BACK) else None
+    except OSError:
+        back_now = None
+    if back is None or back != back_now or not isinstance(lag, list) or not all(safe_relative(p) for p in lag):
+        return SwapState(site, checked)
+    return SwapState(site, checked, back, tuple(lag))
+
+
+def write_state(out: Path, state: SwapState) -> None:
+    """Write the state through a temporary file, so that it is whole or absent."""
+    folder = swap_dir(out)
+    data = {
+        "version": STATE_VERSION,
+        "site": list(state.site),
+        "checked_ns": state.checked_ns,
+        "back": list(state.back) if state.back else None,
+        "lag": list(state.lag),
+    }
+    fd, temp = tempfile.mkstemp(prefix=".state-", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as stream:
+            json.dump(data, stream)
+        os.replace(temp, folder / STATE)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def clear_state(out: Path) -> None:
+    """Mark the back tree dirty: until a new state is written, no build trusts it."""
+    _remove(swap_dir(out) / STATE)
+    faults.step()
+
+
+# --- strays -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Strays:
+    """What a look at the output's folders found that the build did not make."""
+
+    started_ns: int  # when the look began
+    paths: list[str] = field(default_factory=list)  # stray files and folders (a folder once, not what is in it)
+    odd: list[str] = field(default_factory=list)  # an output file or folder that is a link, a folder or a file
+    listed: int = 0  # folders listed
+
+
+# How long before a change a file system may date it: a tick of the kernel's coarse clock (10 ms
+# at most) where mtimes have nanoseconds, the granularity (up to 2 s, FAT) where they have not.
+FINE_RACY_NS = 50_000_000
+
+
+def find_strays(out: Path, outputs: Iterable[str], checked_ns: int) -> Strays:
+    """The entries of ``out`` that are not ``outputs`` or their folders.
+
+    Only the folders whose mtime is not older than ``checked_ns`` (less a racy margin) are
+    listed: the others have not changed since a look found nothing in them. The margin is
+    ``RACY_NS`` where the folder's mtime is a whole number of milliseconds (a coarse file
+    system), else ``FINE_RACY_NS``: after a build that made every folder, the next one need not
+    list them all again.
+    """
+    found = Strays(time.time_ns())
+    outputs = list(outputs)
+    folders = {name.rpartition("/")[0] for name in outputs}
+    for folder in list(folders):  # and their parents
+        while folder:
+            folder = folder.rpartition("/")[0]
+            if folder in folders:
+                break
+            folders.add(folder)
+    top = str(out)
+    lstat = os.lstat
+    changed: list[str] = []
+    for folder in folders:
+        try:
+            st = lstat(f"{top}/{folder}" if folder else top)
+        except (FileNotFoundError, NotADirectoryError):
+            continue  # gone: the files that were in it are made again
+        if not stat.S_ISDIR(st.st_mode):
+            found.odd.append(folder)
+        elif st.st_mtime_ns >= checked_ns - (RACY_NS if st.st_mtime_ns % 1_000_000 == 0 else FINE_RACY_NS):
+            changed.append(folder)
+    if not changed:
+        return found
+    names: dict[str, set[str]] = {folder: set() for folder in changed}
+    for name in [*outputs, *folders]:
+        folder, _, base = name.rpartition("/")
+        if folder in names and name:
+            names[folder].add(base)
+    for folder in changed:
+        found.listed += 1
+        prefix = f"{folder}/" if folder else ""
+        with os.scandir(f"{top}/{folder}" if folder else top) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.name not in names[folder]:
+                    found.paths.append(relative)
+                elif relative in folders:
+                    if not entry.is_dir(follow_symlinks=False):
+                        found.odd.append(relative)
+                elif not entry.is_file(follow_symlinks=False):
+                    found.odd.append(relative)
+    found.paths.sort()
+    return found
+
+
+def remember_look(out: Path, state: SwapState | None, strays: Strays) -> None:
+    """After a build that found no stray and changed nothing: the next build need look only at what changes from now."""
+    if strays.listed or state is None:
+        checked = strays.started_ns
+        write_state(
+            out, dataclasses.replace(state, checked_ns=checked) if state else SwapState(folder_id(out), checked)
+        )
+
+
+# --- writing ----------------------------------------------------------------------------------
 
 
 def write_file(folder: Path, relative: str, content: bytes) -> None:
@@ -169,35 +561,127 @@ def copy_asset(folder: Path, asset: Asset) -> None:
     shutil.copyfile(asset.source, target)
 
 
-def apply_changes(staging: Path, out: Path, written: Iterable[str], removed: Iterable[str]) -> None:
-    """Move each file written into ``staging`` to its place in ``out``, delete ``removed``, drop ``staging``.
+class _Folders:
+    """Makes the folders files go into, each once."""
 
-    Each move is an atomic ``os.replace``, assets first. Folders left empty by a removal are
-    removed too, so the output has exactly the files and folders a full build would make.
+    def __init__(self, top: Path) -> None:
+        self.top = str(top)
+        self.made: set[str] = set()
+
+    def path_for(self, relative: str) -> str:
+        folder = relative.rpartition("/")[0]
+        if folder and folder not in self.made:
+            os.makedirs(f"{self.top}/{folder}", exist_ok=True)
+            self.made.add(folder)
+        return f"{self.top}/{relative}"
+
+
+def publish_full(staging: Path, out: Path, files: Iterable[str]) -> None:
+    """Put a complete new site (``files`` in ``staging``) in place, then delete the old one.
+
+    The back tree is made first, as hard links to the new files, so that the next rebuild
+    takes the fast path: some 0.4 s at 10,000 pages, which a full build can spare.
     """
-    try:
-        for relative in sorted(written, key=lambda name: not name.startswith(f"{ASSETS_DIR}/")):
-            target = out / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staging / relative, target)
-        for relative in removed:
-            (out / relative).unlink(missing_ok=True)
-            folder = (out / relative).parent
-            while folder != out and folder.is_dir() and not os.listdir(folder):
-                folder.rmdir()
-                folder = folder.parent
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    back = swap_dir(out) / BACK
+    clear_state(out)
+    _remove(back)
+    back.mkdir()
+    folders = _Folders(back)
+    for relative in files:
+        os.link(staging / relative, folders.path_for(relative), follow_symlinks=False)
+        faults.step()
+    started = time.time_ns()
+    if exchange(staging, out):
+        faults.step()
+        shutil.rmtree(staging)  # the old site, now that the new one is in place
+    faults.step()
+    write_state(out, SwapState(folder_id(out), started, folder_id(back), ()))
 
 
-def swap_in(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging`` with renames, so readers never see a half-written site."""
-    os.chmod(staging, 0o755)  # mkdtemp made it private
-    if not out.exists():
-        os.replace(staging, out)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
-    os.rmdir(old)
-    os.replace(out, old)
-    os.replace(staging, out)
-    shutil.rmtree(old, ignore_errors=True)
+def publish_changes(
+    out: Path,
+    staging: Path,
+    state: SwapState | None,
+    kept: Mapping[str, OutStat],
+    written: Collection[str],
+    removed: Collection[str],
+    strays: Collection[str],
+) -> None:
+    """Make the new site beside the output (in the back tree, or in ``staging``), then exchange the two.
+
+    ``kept`` are the new site's files that are in the output as they should be (with the stat
+    they have there), ``written`` its files in ``staging``, ``removed`` the old site's files it
+    no longer has, and ``strays`` the output's entries that no build made.
+    """
+    back = swap_dir(out) / BACK
+    clear_state(out)
+    lag = state.lag if state is not None and state.back is not None else None
+    if lag is not None and _real_folders(back, [*lag, *removed, *written]):
+        tree = back
+        folders = _Folders(back)
+        for relative in [*lag, *removed]:  # first what is in the way of the new files
+            _remove(back / relative)
+            faults.step()
+        for relative in lag:  # the back tree as the site is
+            if relative in kept:
+                _link(out, folders, relative, kept[relative])
+        for relative in written:  # then as it will be
+            os.replace(staging / relative, folders.path_for(relative))
+            faults.step()
+        _prune(back, [*lag, *removed])
+        shutil.rmtree(staging)
+    else:
+        tree = staging
+        folders = _Folders(staging)
+        for relative, st in kept.items():
+            _link(out, folders, relative, st)
+    started = time.time_ns()
+    exchange(tree, out)
+    faults.step()
+    if tree == staging:  # the old site is the back tree from now on
+        _remove(back)
+        os.rename(staging, back)
+        faults.step()
+    lag = tuple(sorted({*written, *removed, *strays}))
+    write_state(out, SwapState(folder_id(out), started, folder_id(back), lag))
+
+
+def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> None:
+    """Link the output's file into the new tree, if it is still the file the build saw there."""
+    target = folders.path_for(relative)
+    os.link(out / relative, target, follow_symlinks=False)
+    st = os.lstat(target)
+    if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+        raise SiteError(
+            "a file of the output changed while the site was being built", out / relative, hint="build again"
+        )
+    faults.step()
+
+
+def _real_folders(top: Path, paths: Iterable[str]) -> bool:
+    """Whether every folder on the way to each path under ``top`` is a folder, or missing (not a link, not a file)."""
+    seen: set[str] = set()
+    for path in paths:
+        folder = path.rpartition("/")[0]
+        while folder and folder not in seen:
+            seen.add(folder)
+            try:
+                if not stat.S_ISDIR(os.lstat(top / folder).st_mode):
+                    return False
+            except FileNotFoundError:
+                pass
+            folder = folder.rpartition("/")[0]
+    return True
+
+
+def _prune(top: Path, paths: Iterable[str]) -> None:
+    """Remove the folders of ``paths`` that are empty now, and their parents that become empty."""
+    folders = {path.rpartition("/")[0] for path in paths}
+    for folder in sorted(folders, key=len, reverse=True):
+        while folder:
+            try:
+                os.rmdir(top / folder)
+            except OSError:  # not empty, or gone
+                break
+            faults.step()
+            folder = folder.rpartition("/")[0]

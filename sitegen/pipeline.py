@@ -38,15 +38,21 @@ from .inputs import FileIndex, PageScanner
 from .links import found_links, page_link_problems
 from .model import Site, build_model, page_url
 from .output import (
+    MARKER,
     Asset,
-    apply_changes,
+    check_output,
     find_assets,
+    find_strays,
     headers_file,
     make_staging,
+    publish_changes,
+    publish_full,
+    read_state,
+    recover,
+    remember_look,
     remove_leftovers,
     robots,
     sitemap,
-    swap_in,
 )
 from .workers import default_jobs, render_tasks
 
@@ -197,12 +203,15 @@ def build_site(
     ``incremental=False`` ignores the cache and rebuilds everything. A build into an output that
     another build is writing waits for it, calling ``waiting`` first.
     """
+    check_output(root, out, cache_dir)
     out = out.resolve()
     # The lock is the output's, wherever this build keeps its cache.
     with build_lock(default_cache_dir(out), waiting):
-        remove_leftovers(out)
+        recover(out)
         try:
-            return _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), incremental)
+            built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), incremental)
+            remove_leftovers(out)
+            return built
         finally:
             gc.unfreeze()  # what paused_gc froze is the collector's again
 
@@ -221,6 +230,10 @@ def _build(
     engine = engine_fingerprint()
     with paused_gc():
         previous = load_manifest(cache_dir, engine, root, out) if incremental else None
+        state = read_state(out)
+        strays = find_strays(out, previous.outputs, state.checked_ns if state else 0) if previous else None
+        if strays is not None and strays.odd:
+            previous = None  # an output replaced by a link or a folder: start again from nothing
         index = FileIndex(root, previous)
         scanner = PageScanner(index, previous, jobs)
         loaded = load_site(root, base_url, scanner.find, index.digest)
@@ -241,20 +254,28 @@ def _build(
             update.add_renders(results, plan, inputs, problems)
             _check(site, update, problems, strict)
             update.add_extras({"sitemap.xml": lambda: sitemap(site), "robots.txt": lambda: robots(site)}, inputs.site)
-            update.add_extras({"_headers": headers_file}, "")
+            update.add_extras({"_headers": headers_file, MARKER: str}, "")
             update.add_assets(loaded.assets)
             written, removed = update.changes()
+        published = True
         if previous is None:
-            swap_in(staging, out)
+            publish_full(staging, out, update.records)
+        elif written or removed or (strays and strays.paths):
+            fresh = set(written)
+            kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}
+            publish_changes(out, staging, state, kept, written, removed, strays.paths if strays else ())
         else:
-            apply_changes(staging, out, written, removed)
+            published = False
+            shutil.rmtree(staging)
+            if strays is not None:
+                remember_look(out, state, strays)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
     with paused_gc():
         records = update.settled()
-        if previous is None or index.changed(previous) or plan.tasks or written or removed:
+        if published or plan.tasks or (previous is not None and index.changed(previous)):
             manifest = Manifest(
                 engine,
                 str(root.resolve()),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
-import re
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -380,54 +380,50 @@ def test_a_failed_incremental_build_changes_nothing(tmp_path: Path) -> None:
     assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
 
 
-def interrupted_update(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int = 3) -> tuple[Path, Path, list[str]]:
-    """A site built once, then edited, then rebuilt with a disk that fills up after ``cut`` moves."""
+def interrupted_update(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int
+) -> tuple[Path, Path, list[str], dict[str, str]]:
+    """A site built twice (so it has a back tree), edited, then rebuilt on a disk that fills up after ``cut`` moves."""
     clock = Clock()
     root = write_site(tmp_path / "src", SITE, clock)
     out = tmp_path / "site"
     build_site(root, out, jobs=1)
+    clock.write(root, "content/th/about.md", "---\ntitle: เกี่ยวกับเรา\n---\n\n## ประวัติ\n\nแก้ [ข่าว](news/a.md)\n")
+    build_site(root, out, jobs=1)
     clock.write(root, "assets/style.css", "body { color: #000; }\n")  # a new asset name on every page
-    # and on the 404 page, whose name sorts before "assets/"
-    clock.write(root, "templates/404.html", '<link rel="stylesheet" href="{{ asset(\'style.css\') }}">')
     clock.write(root, "content/th/news/a.md", None)
+    clock.write(root, "content/th/about.md", SITE["content/th/about.md"].replace("[ข่าว](news/a.md)", ""))
+    before = tree_digest(out)
     moved: list[str] = []
     real_replace = os.replace
+    swap = default_cache_dir(out) / "swap"
 
     def replace(source: str | Path, target: str | Path) -> None:
-        if not Path(target).is_relative_to(out):  # the cache's own files
+        if not Path(target).is_relative_to(swap) or Path(target).name == "state.json":
             return real_replace(source, target)
         if len(moved) == cut:
             raise OSError(28, "No space left on device", str(target))
         real_replace(source, target)
-        moved.append(Path(target).relative_to(out).as_posix())
+        moved.append(str(target))
 
     monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(OSError, match="No space left"):
         build_site(root, out, jobs=1)
     monkeypatch.setattr(os, "replace", real_replace)
-    return root, out, moved
+    return root, out, moved, before
 
 
-def test_an_update_cut_short_is_finished_by_the_next_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root, out, moved = interrupted_update(tmp_path, monkeypatch)
-    assert moved[0].startswith("assets/style.") and len(moved) == 3, "the new stylesheet moved first"
-    assert (out / "th/news/a/index.html").is_file(), "cut short before the removals"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"], "no staging left"
-    build_site(root, out, jobs=1)
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
-
-
-@pytest.mark.parametrize("cut", [0, 1, 2, 5])
-def test_while_an_update_moves_files_every_page_finds_its_stylesheet(
+@pytest.mark.parametrize("cut", [0, 1, 5])
+def test_an_update_cut_short_leaves_the_old_site_and_the_next_build_finishes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cut: int
 ) -> None:
-    _, out, moved = interrupted_update(tmp_path, monkeypatch, cut)
+    root, out, moved, before = interrupted_update(tmp_path, monkeypatch, cut)
     assert len(moved) == cut
-    pages = sorted(out.rglob("*.html"))
-    assert {out / "404.html", out / "th/index.html", out / "en/index.html"} <= set(pages)
-    for page in pages:
-        for href in re.findall(r'href="(/assets/[^"]+)"', page.read_text(encoding="utf-8")):
-            assert (out / href.lstrip("/")).is_file(), (page, href)
+    assert tree_digest(out) == before and (out / "th/news/a/index.html").is_file(), "the old site, whole"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"]
+    assert sorted(p.name for p in (default_cache_dir(out) / "swap").iterdir()) == ["back"], "no staging; state gone"
+    build_site(root, out, jobs=1)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
 
 
 def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
@@ -440,6 +436,46 @@ def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
     build_site(root, out, jobs=1)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*others, ".sitegen-cache", "site", "src"])
+    swap = default_cache_dir(out) / "swap"
+    for name in ("new-x1y2z3w4", "aside"):  # a staging folder; an old site set aside, with the site in place
+        (swap / name / "th").mkdir(parents=True)
+    (swap / ".state-ab_1cd2e").write_text("{")  # a state cut short while it was written
+    build_site(root, out, jobs=1)
+    assert sorted(p.name for p in swap.iterdir()) == ["back", "state.json"]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    ["swap-is-a-file", "state-is-a-folder", "back-is-a-file", "aside-is-a-file", "back-is-a-link"],
+)
+def test_a_swap_folder_of_the_wrong_shape_means_a_slower_build_not_an_error(tmp_path: Path, damage: str) -> None:
+    clock = Clock()
+    root = write_site(tmp_path / "src", SITE, clock)
+    out = tmp_path / "site"
+    build_site(root, out, jobs=1)
+    clock.write(root, "content/th/about.md", "---\ntitle: ใหม่\n---\n\nใหม่\n")
+    build_site(root, out, jobs=1)  # now there is a back tree
+    swap = default_cache_dir(out) / "swap"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("keep")
+    what, _, shape = damage.partition("-is-a-")
+    path = swap if what == "swap" else swap / ("state.json" if what == "state" else what)
+    if path.is_dir():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+    if shape == "file":
+        path.write_text("{}")
+    elif shape == "folder":
+        (path / "x").mkdir(parents=True)
+    else:
+        path.symlink_to(elsewhere)
+    clock.write(root, "content/th/about.md", "---\ntitle: ใหม่อีก\n---\n\nใหม่อีก\n")
+    for _ in range(2):
+        build_site(root, out, jobs=1)
+        assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert (elsewhere / "keep.txt").read_text() == "keep"
 
 
 @pytest.mark.parametrize("cache_dir", [None, "elsewhere"])

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 from pathlib import Path
 
-from sitegen.output import apply_changes, find_assets, hashed_name, make_staging, swap_in, write_file
+import pytest
 
-from .conftest import tree_digest
+from sitegen.cache import default_cache_dir
+from sitegen.cli import main
+from sitegen.errors import SiteError
+from sitegen.output import (
+    MARKER,
+    find_assets,
+    hashed_name,
+    make_staging,
+    publish_changes,
+    publish_full,
+    read_state,
+    swap_dir,
+    write_file,
+)
+from sitegen.pipeline import build_site
+
+from .conftest import MakeSite, tree_digest
 
 
 def test_hashed_name_changes_with_the_bytes() -> None:
@@ -33,22 +51,211 @@ def staged(out: Path, files: dict[str, bytes]) -> Path:
     return staging
 
 
-def test_swap_replaces_the_whole_output(tmp_path: Path) -> None:
+def stat_of(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def test_a_full_publish_replaces_the_whole_output(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    swap_in(staged(out, {"a.html": b"one", "old.html": b"old"}), out)
-    swap_in(staged(out, {"a.html": b"two"}), out)
+    publish_full(staged(out, {"a.html": b"one", "old.html": b"old"}), out, ["a.html", "old.html"])
+    publish_full(staged(out, {"a.html": b"two"}), out, ["a.html"])
     assert tree_digest(out) == {"a.html": hashlib.sha256(b"two").hexdigest()}
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"], "no staging or old folders left behind"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site"]
+    assert sorted(p.name for p in swap_dir(out).iterdir()) == ["back", "state.json"], "no staging or old folder left"
+    assert tree_digest(swap_dir(out) / "back") == tree_digest(out), "the back tree is the new site"
 
 
-def test_changes_move_in_file_by_file_and_removals_prune_empty_folders(tmp_path: Path) -> None:
+def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_path: Path) -> None:
     out = tmp_path / "site"
-    swap_in(staged(out, {"a.html": b"one", "news/x/index.html": b"x", "keep.html": b"k"}), out)
-    staging = staged(out, {"a.html": b"two"})
-    apply_changes(staging, out, ["a.html"], ["news/x/index.html"])
-    assert tree_digest(out) == {
-        "a.html": hashlib.sha256(b"two").hexdigest(),
-        "keep.html": hashlib.sha256(b"k").hexdigest(),
+    files = {"a.html": b"one", "news/x/index.html": b"x", "keep.html": b"k"}
+    publish_full(staged(out, files), out, files)
+    (swap_dir(out) / "state.json").unlink()
+    for _ in range(3):  # the slow path (no state), then the back tree's
+        kept = {"keep.html": stat_of(out / "keep.html")}
+        publish_changes(
+            out, staged(out, {"a.html": b"two"}), read_state(out), kept, ["a.html"], ["news/x/index.html"], []
+        )
+        assert tree_digest(out) == {
+            "a.html": hashlib.sha256(b"two").hexdigest(),
+            "keep.html": hashlib.sha256(b"k").hexdigest(),
+        }
+        assert not (out / "news").exists(), "folders emptied by a removal go too"
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site"]
+        assert (out / "keep.html").stat().st_nlink == 2, "shared with the back tree"
+
+
+@pytest.mark.parametrize(
+    "state", ["missing", "garbage", "not-json", "wrong-site", "outside", "dotdot", "absolute", "deep"]
+)
+def test_a_state_that_cannot_be_trusted_is_not_used(tmp_path: Path, state: str) -> None:
+    out = tmp_path / "site"
+    publish_full(staged(out, {"a.html": b"one", "b.html": b"b"}), out, ["a.html", "b.html"])
+    publish_changes(
+        out, staged(out, {"a.html": b"two"}), read_state(out), {"b.html": stat_of(out / "b.html")}, ["a.html"], [], []
+    )
+    good = read_state(out)
+    assert good is not None and good.back is not None and good.lag == ("a.html",)
+    raw = json.loads((swap_dir(out) / "state.json").read_text())
+    path = swap_dir(out) / "state.json"
+    changed = {
+        "missing": None,
+        "garbage": b"\x00\xff" * 10,
+        "not-json": b"[1, 2",
+        "wrong-site": json.dumps({**raw, "site": [1, 2]}).encode(),
+        "outside": json.dumps({**raw, "lag": ["../../etc/passwd"]}).encode(),
+        "dotdot": json.dumps({**raw, "lag": ["a/../../x"]}).encode(),
+        "absolute": json.dumps({**raw, "lag": ["/etc/passwd"]}).encode(),
+        "deep": b"[" * 100000 + b"]" * 100000,
+    }[state]
+    if changed is None:
+        path.unlink()
+    else:
+        path.write_bytes(changed)
+    found = read_state(out)
+    assert found is None or found.back is None
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file and folder under ``folder`` (the hash of each file): for 'nothing touched' checks."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        for p in sorted(folder.rglob("*"))
     }
-    assert not (out / "news").exists(), "folders emptied by a removal go too"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+@pytest.mark.parametrize(
+    ("out", "what"),
+    [
+        (".", "is the site's own folder"),
+        ("..", "contains the site's folder"),
+        ("content", "is inside the site's sources (content/)"),
+        ("content/th", "is inside the site's sources (content/)"),
+        ("templates", "is inside the site's sources (templates/)"),
+        ("data/out", "is inside the site's sources (data/)"),
+        ("assets", "is inside the site's sources (assets/)"),
+        ("locales", "is inside the site's sources (locales/)"),
+        (".git", "is inside the site's sources (.git/)"),
+        (".git/objects/site", "is inside the site's sources (.git/)"),
+        (".sitegen-cache/site", "is inside a build cache (.sitegen-cache/)"),
+        ("../.sitegen-cache", "is inside a build cache (.sitegen-cache/)"),
+        ("site.yaml", "is a file, not a folder"),
+        ("notes", "holds files that no build wrote (it has no .sitegen-output file)"),
+    ],
+)
+def test_an_output_that_would_replace_sources_is_refused(
+    make_site: MakeSite,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    out: str,
+    what: str,
+) -> None:
+    root = make_site({".git/HEAD": "ref: refs/heads/main\n", "notes/todo.txt": "call the donor\n"})
+    monkeypatch.chdir(root)
+    before = snapshot(tmp_path)
+    assert main(["build", "--out", out]) == 1
+    lines = capsys.readouterr().err.splitlines()
+    shown = Path(out).resolve()
+    assert lines[0].startswith(f"error: the output folder {shown} {what} (")
+    assert lines[0].endswith(")") and len(lines) == 2
+    assert snapshot(tmp_path) == before, "nothing touched, not even a cache folder"
+
+
+def test_an_output_that_holds_a_linked_source_folder_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    shutil.move(root / "content", tmp_path / "shared" / "content")
+    (root / "content").symlink_to(tmp_path / "shared" / "content")
+    before = snapshot(tmp_path / "shared")
+    with pytest.raises(SiteError, match="contains the site's sources"):
+        build_site(root, tmp_path / "shared")
+    assert snapshot(tmp_path / "shared") == before
+
+
+def test_an_output_through_a_link_to_the_sources_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    (tmp_path / "link").symlink_to(root / "content")
+    before = snapshot(root)
+    with pytest.raises(SiteError, match="is inside the site's sources"):
+        build_site(root, tmp_path / "link")
+    assert snapshot(root) == before
+
+
+@pytest.mark.parametrize("state", ["missing", "empty", "built"])
+def test_a_new_an_empty_or_a_built_folder_is_accepted(make_site: MakeSite, tmp_path: Path, state: str) -> None:
+    root = make_site()
+    out = tmp_path / "out"
+    if state == "empty":
+        out.mkdir()
+    elif state == "built":
+        build_site(root, out)
+        (out / "th" / "index.html").write_text("changed by hand")
+        shutil.rmtree(default_cache_dir(out))  # so that the next build is a full one
+    built = build_site(root, out)
+    assert (out / MARKER).is_file() and (out / MARKER).read_bytes() == b""
+    assert MARKER in built.outputs
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean").out)
+
+
+def test_a_folder_built_before_outputs_were_marked_is_accepted(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    build_site(root, out)
+    (out / MARKER).unlink()  # as builds left it before there were marks; its cache folder is beside it
+    build_site(root, out)
+    assert (out / MARKER).is_file()
+
+
+@pytest.mark.parametrize(
+    "stray",
+    ["stray.html", "th/stray.html", "th/about/notes.txt", "extra/deep/file.txt", "th/empty-folder/"],
+)
+def test_files_added_by_hand_are_gone_after_a_rebuild(make_site: MakeSite, tmp_path: Path, stray: str) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    build_site(root, out)
+    clean = tree_digest(out)
+    folders = sorted(p.relative_to(out).as_posix() for p in out.rglob("*"))
+    path = out / stray
+    if stray.endswith("/"):
+        path.mkdir(parents=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("added by hand")
+    built = build_site(root, out)
+    assert not built.full
+    assert tree_digest(out) == clean
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == folders, "stray folders go too"
+    assert build_site(root, out).written == ()
+    assert tree_digest(out) == clean
+
+
+@pytest.mark.parametrize("how", ["file-link", "folder-link", "stray-link", "file-to-folder"])
+def test_links_put_into_the_output_are_never_followed_out_of_it(make_site: MakeSite, tmp_path: Path, how: str) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    build_site(root, out)
+    build_site(root, out)
+    clean = tree_digest(out)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "index.html").write_text("secret")
+    (outside / "passwd").write_text("root:x:0:0")
+    kept = snapshot(outside)
+    if how == "file-link":
+        (out / "th/index.html").unlink()
+        (out / "th/index.html").symlink_to(outside / "passwd")
+    elif how == "folder-link":
+        shutil.rmtree(out / "th/about")
+        (out / "th/about").symlink_to(outside)
+    elif how == "stray-link":
+        (out / "th/etc").symlink_to(outside)
+    else:
+        (out / "th/index.html").unlink()
+        (out / "th/index.html").mkdir()
+        (out / "th/index.html/x").write_text("x")
+    for _ in range(3):  # the build that sees it, and the two that bring the back tree up to date
+        build_site(root, out)
+        assert tree_digest(out) == clean
+        assert not any(p.is_symlink() for p in out.rglob("*"))
+        assert snapshot(outside) == kept, "nothing outside read into the site, changed or deleted"
