@@ -214,11 +214,17 @@ class _Reader:
 
     def url(self, value: Any, keys: Keys) -> None:
         if value and (not isinstance(value, str) or not URL.fullmatch(value)):
-            self.error(keys, f"'{value}' is not a web address", "write it in full, starting with https://, in plain Latin letters")
+            self.error(
+                keys,
+                f"'{value}' is not a web address",
+                "write it in full, starting with https://, in plain Latin letters",
+            )
 
     def email(self, value: Any, keys: Keys) -> None:
         if value and (not isinstance(value, str) or not EMAIL.fullmatch(value)):
-            self.error(keys, f"'{value}' is not an e-mail address", "write it like name@example.org, in plain Latin letters")
+            self.error(
+                keys, f"'{value}' is not an e-mail address", "write it like name@example.org, in plain Latin letters"
+            )
 
 
 _ASCII_DIGITS = "write the digits as 0-9, not as Thai (๐-๙) or full-width digits"
