@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from .errors import BuildFailed, Problem, SiteError, file_system_problem
+from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_by_build
 
 COMMANDS = ("build", "serve", "check", "translated")
 
@@ -121,7 +121,7 @@ def _run(args: argparse.Namespace) -> int:
             print(f"another build is writing to {out}; waiting for it to finish", file=sys.stderr)
 
         built = build_site(root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs, waiting=waiting)
-        print_problems([p for p in built.problems if p.level != "notice"])
+        print_problems(said_by_build(built.problems))
         pages = sum(1 for name in built.outputs if name.endswith(".html"))
         print(f"built {pages} pages into {out}", file=sys.stderr)
         return 0

@@ -46,6 +46,15 @@ class Problem:
         return dataclasses.replace(self, level="error")
 
 
+SAID_BY_BUILD = frozenset({"cache"})  # notices a build prints; the others are for the editors' report
+
+
+def said_by_build(problems: Iterable[Problem]) -> list[Problem]:
+    """What ``build`` and ``serve`` print: errors, warnings, and the notices of ``SAID_BY_BUILD`` kinds
+    (a damaged cache); notices such as an empty data field are left to ``check``."""
+    return [p for p in problems if p.level != "notice" or p.kind in SAID_BY_BUILD]
+
+
 class SiteError(Exception):
     """A mistake in the site's input. Raised by a stage, formatted only by the CLI."""
 

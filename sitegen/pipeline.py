@@ -28,7 +28,7 @@ from .cache import (
     paused_gc,
     save_manifest,
 )
-from .config import SiteConfig, load_config
+from .config import SiteConfig, check_base_url, load_config
 from .content import PageSource, find_pages
 from .data import SiteData, data_files, load_data
 from .errors import BuildFailed, Collector, Problem, SiteError
@@ -108,8 +108,11 @@ def load_site(
         config = load_config(root)
     except SiteError as exc:
         raise BuildFailed([exc.problem]) from None
-    if base_url:
-        config = dataclasses.replace(config, base_url=base_url.rstrip("/"))
+    if base_url is not None:
+        try:
+            config = dataclasses.replace(config, base_url=check_base_url(base_url, "--base-url", 0))
+        except SiteError as exc:
+            raise BuildFailed([exc.problem]) from None
     sources = find(config, problems)
     data = load_data(config, problems)
     translations = load_translations(config, problems)
@@ -229,7 +232,8 @@ def _build(
     jobs = max(1, jobs or default_jobs())
     engine = engine_fingerprint()
     with paused_gc():
-        previous = load_manifest(cache_dir, engine, root, out) if incremental else None
+        notices: list[Problem] = []  # a damaged cache: said in one line, then built from scratch
+        previous = load_manifest(cache_dir, engine, root, out, notices=notices) if incremental else None
         state = read_state(out)
         strays = find_strays(out, previous.outputs, state.checked_ns if state else 0) if previous else None
         if strays is not None and strays.odd:
@@ -249,7 +253,7 @@ def _build(
         # restored from elsewhere could replace. Each build compiles the templates it renders with.
         results = render_tasks(plan.tasks, jobs, site, loaded.data, loaded.translations, assets, staging)
         with paused_gc():
-            problems = Collector(list(loaded.problems))
+            problems = Collector([*notices, *loaded.problems])
             update = Update(out, staging, previous)
             update.add_renders(results, plan, inputs, problems)
             _check(site, update, problems, strict)

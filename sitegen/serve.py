@@ -48,7 +48,7 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from .config import CONFIG_FILE, load_config
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
-from .errors import BuildFailed, Problem, SiteError, file_system_problem
+from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_by_build
 from .i18n import LOCALES_DIR
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file
 from .pipeline import Built, build_site
@@ -131,7 +131,7 @@ class Preview:
             self.changed = bool(before or built.written or built.removed)
             self.has_build = True
             self.default_lang = built.loaded.config.default_lang
-            print_problems([p for p in built.problems if p.level != "notice"])
+            print_problems(said_by_build(built.problems))
             pages = sum(1 for name in built.outputs if name.endswith(".html"))
             seconds = time.monotonic() - started
             self.log(f"built {pages} pages in {seconds:.2f} s")

@@ -75,3 +75,42 @@ def test_an_engine_bug_keeps_its_traceback(
     monkeypatch.setattr(pipeline, "build_site", buggy)
     with pytest.raises(FileNotFoundError):
         main(["build", "--root", str(make_site()), "--out", str(tmp_path / "out")])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)//",
+        "https://www.lpnfoundation.com@evil.example",
+        "https://a.org\nSitemap: https://evil.example/",
+        'https://evil.example/"><script>',
+        "",
+    ],
+)
+def test_a_base_url_option_is_checked_like_site_yaml(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    """--base-url went into canonical links, og:url and robots.txt as given (found by the input attacker)."""
+    root = make_site()
+    out = tmp_path / "out"
+    assert main(["build", "--root", str(root), "--out", str(out), "--base-url", url]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("--base-url: error: ") and "is not an absolute URL" in err
+    assert not out.exists()
+
+
+def test_a_damaged_cache_is_said_in_one_line(
+    make_site: MakeSite, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_site()
+    out = tmp_path / "out"
+    assert main(["build", "--root", str(root), "--out", str(out)]) == 0
+    heads = list((tmp_path / ".sitegen-cache" / "out").glob("head.*"))
+    assert len(heads) == 1
+    heads[0].write_bytes(b"garbage")
+    capsys.readouterr()
+    assert main(["build", "--root", str(root), "--out", str(out)]) == 0
+    notices = [line for line in capsys.readouterr().err.splitlines() if ": notice: " in line]
+    assert notices == [
+        f"{heads[0]}: notice: the build cache was damaged and has been ignored (building everything again)"
+    ]
