@@ -178,6 +178,17 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+# Directives that browsers ignore, with a console warning, in a <meta> policy: only the HTTP header
+# (the ``_headers`` file) can carry them.
+META_IGNORED_DIRECTIVES = ("frame-ancestors", "report-uri", "sandbox")
+
+
+def meta_policy(policy: str) -> str:
+    """The part of a Content-Security-Policy that a ``<meta http-equiv>`` element can carry."""
+    kept = [d.strip() for d in policy.split(";") if d.split() and d.split()[0].lower() not in META_IGNORED_DIRECTIVES]
+    return "; ".join(kept)
+
+
 def headers_file() -> str:
     """Security headers for static hosts that read a ``_headers`` file (Netlify, Cloudflare Pages)."""
     return (

@@ -23,20 +23,9 @@ from .errors import Problem, SiteError, did_you_mean
 from .i18n import DateForm, era_year, format_page_date
 from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Link, NestingTooDeep
 from .model import Page, Site, page_url
-from .output import CONTENT_SECURITY_POLICY
+from .output import CONTENT_SECURITY_POLICY, meta_policy
 
 DEFAULT_TEMPLATE = "page.html"
-
-# Directives that browsers ignore, with a console warning, in a <meta> policy: only the HTTP header
-# (the ``_headers`` file) can carry them.
-META_IGNORED_DIRECTIVES = ("frame-ancestors", "report-uri", "sandbox")
-
-
-def meta_policy(policy: str) -> str:
-    """The part of a Content-Security-Policy that a ``<meta http-equiv>`` element can carry."""
-    kept = [d.strip() for d in policy.split(";") if d.split() and d.split()[0].lower() not in META_IGNORED_DIRECTIVES]
-    return "; ".join(kept)
-
 
 # Every page carries the site's policy itself, for hosts that ignore ``_headers`` (GitHub Pages, a
 # plain web server). It goes first in <head>: a policy covers only what comes after it.

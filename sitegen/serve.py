@@ -50,9 +50,8 @@ from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_by_build
 from .i18n import LOCALES_DIR
-from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file
+from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file, meta_policy
 from .pipeline import Built, build_site
-from .render import meta_policy
 from .source import walk_files
 
 WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)

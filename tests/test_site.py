@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from sitegen.output import meta_policy
 from sitegen.pipeline import Built, build_site
-from sitegen.render import meta_policy
 
 from .conftest import REPO, parse, tree_digest
 
