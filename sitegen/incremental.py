@@ -25,7 +25,7 @@ from .inputs import FileIndex
 from .links import page_link_problems
 from .model import Site
 from .output import Asset, copy_asset, write_file
-from .source import walk_files
+from .source import inside_project, walk_files
 from .workers import Made, PageTask, Result, SpecialTask, Task
 
 UNKNOWN = (0, 0, 0)  # the stat of an output not written yet
@@ -83,7 +83,8 @@ def gather_inputs(
     config = site.config
     root = config.root
     templates = {
-        relative: index.digest(f"{TEMPLATES_DIR}/{relative}") for relative, _ in walk_files(root / TEMPLATES_DIR)
+        relative: index.digest(f"{TEMPLATES_DIR}/{relative}")
+        for relative, _ in walk_files(inside_project(root, TEMPLATES_DIR))  # templates → / is not walked
     }
     catalogues = {code: index.digest(catalogue_path(code)) for code in config.codes}
     data = tuple((name, index.digest(f"{DATA_DIR}/{name}")) for name in data_names)

@@ -52,7 +52,7 @@ from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_b
 from .i18n import LOCALES_DIR
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file, meta_policy
 from .pipeline import Built, build_site
-from .source import walk_files
+from .source import inside_project, walk_files
 
 WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)
 POLL_SECONDS = 0.25
@@ -551,6 +551,10 @@ def snapshot(root: Path) -> Snapshot:
         if top.is_file():
             stat = top.stat()
             found[name] = (stat.st_mtime_ns, stat.st_size)
+            continue
+        try:
+            top = inside_project(root, name)  # a folder linked to / is the build's error, not a walk of the disk
+        except SiteError:
             continue
         for relative, stat in walk_files(top):
             if not any(_ignored(part) for part in relative.split("/")):

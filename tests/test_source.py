@@ -463,3 +463,26 @@ def test_a_file_name_that_is_not_utf8_is_an_error_naming_it(
     message = f"{shown}: error: the file's name is not UTF-8 text (rename it: type the name again in your file manager)"
     assert message in capsys.readouterr().err.splitlines()
     assert not (tmp_path / "out").exists()
+
+
+def test_a_templates_folder_linked_out_is_refused_without_walking_it(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """templates → / walked the whole disk before the link was refused."""
+    root = make_site()
+    outside = tmp_path / "outside"
+    shutil.copytree(root / "templates", outside)
+    (outside / "deep" / "er").mkdir(parents=True)
+    shutil.rmtree(root / "templates")
+    (root / "templates").symlink_to(outside)
+    scanned: list[str] = []
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> object:
+        scanned.append(os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    assert main(["build", "--root", str(root), "--out", str(tmp_path / "out")]) == 1
+    assert "outside the project" in capsys.readouterr().err
+    assert not [path for path in scanned if path.startswith(str(outside))]
