@@ -220,10 +220,14 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
     if root.is_relative_to(shown):
         raise refuse("contains the site's folder")
     for name in SOURCE_DIRS:
-        source = (root / name).resolve()
-        if shown.is_relative_to(root / name) or shown.is_relative_to(source):
+        if shown.is_relative_to(root / name):
             raise refuse(f"is inside the site's sources ({name}/)")
-        if source.is_relative_to(shown):  # a source folder linked from elsewhere
+        source = (root / name).resolve()
+        if not source.is_relative_to(root):
+            continue  # a link out of the project: the build refuses it, naming the link, before it writes
+        if shown.is_relative_to(source):
+            raise refuse(f"is inside the site's sources ({name}/)")
+        if source.is_relative_to(shown):  # a source folder linked from elsewhere in the project
             raise refuse(f"contains the site's sources ({name}/)")
     caches = [cache_dir.resolve()] if cache_dir is not None else []
     if any(part == CACHE_DIR for part in shown.parts) or any(

@@ -11,7 +11,7 @@ import pytest
 
 from sitegen.cache import default_cache_dir
 from sitegen.cli import main
-from sitegen.errors import SiteError
+from sitegen.errors import BuildFailed, SiteError
 from sitegen.output import (
     MARKER,
     find_assets,
@@ -167,8 +167,17 @@ def test_an_output_that_holds_a_linked_source_folder_is_refused(make_site: MakeS
     shutil.move(root / "content", tmp_path / "shared" / "content")
     (root / "content").symlink_to(tmp_path / "shared" / "content")
     before = snapshot(tmp_path / "shared")
-    with pytest.raises(SiteError, match="contains the site's sources"):
+    with pytest.raises(SiteError, match="holds files that no build wrote"):
         build_site(root, tmp_path / "shared")
+    assert snapshot(tmp_path / "shared") == before
+    (tmp_path / "shared" / MARKER).touch()  # forged: the link out of the project still stops the build first
+    before = snapshot(tmp_path / "shared")
+    with pytest.raises(BuildFailed) as info:
+        build_site(root, tmp_path / "shared")
+    assert (
+        info.value.problems[0].message
+        == f"'content' is a link to {tmp_path / 'shared' / 'content'}, outside the project"
+    )
     assert snapshot(tmp_path / "shared") == before
 
 
