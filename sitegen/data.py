@@ -17,7 +17,7 @@ import phonenumbers
 
 from .config import SiteConfig
 from .errors import Collector, Problem, SiteError, did_you_mean
-from .source import Keys, Yaml, load_yaml, read_source
+from .source import Keys, Yaml, inside_project, load_yaml, read_source
 
 DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
@@ -328,12 +328,20 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     """Load and validate every ``data/*.yaml``."""
     values: dict[str, Any] = {}
     empty: list[Problem] = []
-    for path in data_files(config.root):
+    try:
+        files = data_files(config.root)
+    except SiteError as exc:  # data/ is a link out of the project
+        problems.catch(exc)
+        files = []
+    for path in files:
         shown = f"{DATA_DIR}/{path.name}"
         try:
             doc = load_yaml(read_source(config.root, shown), shown)
         except SiteError as exc:
             problems.catch(exc)
+            continue
+        except FileNotFoundError:  # listed, so a link to nothing (or deleted since): not a traceback
+            problems.error(f"'{shown}' is a link to a file that does not exist", shown, 0, "remove the link")
             continue
         reader = _Reader(doc, shown, config, problems)
         value = reader.convert(doc.value, ())
@@ -346,6 +354,11 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
 
 
 def data_files(root: Path) -> list[Path]:
-    """The data files a build reads."""
+    """The data files a build reads: ``data/*.yaml``, hidden files (an editor's ``.#bank.yaml``) left out.
+
+    A ``data/`` that is a link out of the project is a ``SiteError``, before it is listed."""
     folder = root / DATA_DIR
-    return sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    inside_project(root, DATA_DIR)
+    return sorted(path for path in folder.glob("*.yaml") if not path.name.startswith("."))

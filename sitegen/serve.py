@@ -535,8 +535,8 @@ Snapshot = dict[str, tuple[int, int]]
 def _ignored(name: str) -> bool:
     """Vim's swap files, rewritten every few seconds while one types: no reader of the build takes them.
 
-    Everything else is watched, as the build's readers have rules of their own (``data/.x.yaml``
-    and ``content/en/#x.md`` are read; ``assets/`` copies ``x~``). Backups and vim's "4913"
+    Everything else is watched, as the build's readers have rules of their own (``data/#x.yaml``
+    is read, ``content/en/#x.md`` is reported; ``assets/`` copies ``x~``). Backups and vim's "4913"
     appear with the save itself, so they add no build of their own; a build for a file no reader
     takes (an emacs autosave, "#x.md#") writes nothing, so it reloads no tab.
     """

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from sitegen.config import load_config
@@ -236,3 +239,33 @@ def test_ordinary_addresses_pass(make_site: MakeSite, field: str, value: str) ->
     )
     assert problems.errors == []
     assert values_loaded["organisation"][field] == value  # type: ignore[index]
+
+
+def test_a_data_file_linked_to_nothing_is_an_error_not_a_traceback(make_site: MakeSite, tmp_path: Path) -> None:
+    """An emacs lock file (.#bank.yaml) is such a link; a plain one raised FileNotFoundError."""
+    root = make_site()
+    (root / "data" / "extra.yaml").symlink_to("missing.yaml")
+    (root / "data" / ".#bank.yaml").symlink_to("user@host.1234")
+    problems = Collector()
+    load_data(load_config(root), problems)
+    assert [(p.path, p.message) for p in problems.errors] == [
+        ("data/extra.yaml", "'data/extra.yaml' is a link to a file that does not exist")
+    ]
+
+
+def test_a_hidden_data_file_is_not_read(make_site: MakeSite) -> None:
+    problems, values = load(make_site, {"data/.draft.yaml": "account_number: nonsense\n"})
+    assert problems.errors == [] and "draft" not in values and ".draft" not in values
+
+
+def test_a_data_folder_linked_out_of_the_project_is_named(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    outside = tmp_path / "outside"
+    shutil.move(root / "data", outside)
+    (root / "data").symlink_to(outside)
+    problems = Collector()
+    load_data(load_config(root), problems)
+    assert [p.format() for p in problems.errors] == [
+        f"data: error: 'data' is a link to {outside}, outside the project"
+        " (replace the link by a copy of the folder inside the project)"
+    ]
