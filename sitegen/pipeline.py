@@ -249,8 +249,6 @@ def _build(
     staging = make_staging(out)
     try:
         assets = {a.name: a.url for a in loaded.assets}
-        # No compiled templates from the cache: Jinja's are pickle and marshal, code that a cache
-        # restored from elsewhere could replace. Each build compiles the templates it renders with.
         results = render_tasks(plan.tasks, jobs, site, loaded.data, loaded.translations, assets, staging)
         with paused_gc():
             problems = Collector([*notices, *loaded.problems])

@@ -145,9 +145,9 @@ class Renderer:
         data: SiteData,
         translations: dict[str, gettext.NullTranslations],
         assets: dict[str, str],
-        compiled: Path | None = None,
     ) -> None:
-        """``compiled``: a folder where Jinja keeps compiled templates between builds (it checks their source)."""
+        """Templates are compiled in memory, never kept on disk: Jinja's bytecode cache is pickle and
+        marshal, code that a cache folder restored from elsewhere could replace."""
         self.site = site
         self.config: SiteConfig = site.config
         self.data = data
@@ -159,7 +159,6 @@ class Renderer:
 
         self.loader = jinja2.FunctionLoader(lambda name: load_template(self.root, TEMPLATES_DIR, name))
         self.uses = Uses()  # cleared at the start of every render
-        self.bytecode = jinja2.FileSystemBytecodeCache(str(compiled)) if compiled else None
 
     @cached_property
     def envs(self) -> dict[str, jinja2.Environment]:
@@ -169,7 +168,6 @@ class Renderer:
                 self.uses,
                 loader=self.loader,
                 auto_reload=False,  # templates cannot change during a build: no stat() per include
-                bytecode_cache=self.bytecode,
                 autoescape=True,
                 undefined=jinja2.StrictUndefined,
                 extensions=["jinja2.ext.i18n"],

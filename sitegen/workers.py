@@ -122,13 +122,12 @@ class Worker:
         translations: dict[str, gettext.NullTranslations],
         assets: dict[str, str],
         staging: Path,
-        compiled: Path | None = None,
     ) -> None:
         from .render import Renderer
 
         self.site = site
         self.root = site.config.root
-        self.renderer = Renderer(site, data, translations, assets, compiled)
+        self.renderer = Renderer(site, data, translations, assets)
         self.staging = staging
 
     def run(self, task: Task) -> Result:
@@ -229,10 +228,9 @@ def render_tasks(
     translations: dict[str, gettext.NullTranslations],
     assets: dict[str, str],
     staging: Path,
-    compiled: Path | None = None,
 ) -> list[Result]:
     """Render every task, on ``jobs`` processes when there are many; in no particular order."""
-    args = (site, data, translations, assets, staging, compiled)
+    args = (site, data, translations, assets, staging)
     if not tasks:
         return []
     if jobs > 1 and len(tasks) >= PARALLEL_RENDER_MIN and can_fork():
