@@ -5,8 +5,10 @@ folder, contains it, or lies inside a source folder (``content``, ``data``, ``te
 ``assets``, ``locales``, ``.git``) or a build cache, all compared as resolved paths; and it
 refuses to replace anything but a folder that a build wrote. Every build puts an empty
 ``.sitegen-output`` file in its output (it is one of the site's files, so a clean build and a
-rebuild have it alike); a missing path and an empty folder are fine too, and so is a folder
-whose build cache is beside it (builds from before the mark). A file in the way is refused.
+rebuild have it alike); a missing path and an empty folder are fine too. Nothing in the build
+cache counts: it is untrusted. A file in the way is refused. The mark is copied with the site,
+so a folder that holds a copy of a built site counts as an output; the hint of every refusal
+says to move a folder away rather than point a build at it.
 
 **All at once.** A SIGKILL at any instant leaves the output as the complete old site or the
 complete new one. The output is only ever replaced whole, by exchanging two folder names in one
@@ -42,9 +44,12 @@ the slow path. Tests make a build kill itself at its Nth step with ``SITEGEN_TES
 build, as it would be after a clean one. Adding an entry to a folder changes the folder's mtime,
 so a build stats each of the site's folders (some 25 ms for 10,000 folders) and lists only those
 changed since it last looked, less a racy margin (see ``find_strays``). An output file replaced
-by a link or a folder, or a folder by a link, makes the next build a full one. A stray added
-while a build runs, between its look and its exchange, or hidden by setting a folder's mtime
-back, is not seen.
+by a link or a folder, or a folder by a link, makes the next build a full one. The back tree
+is published by the next exchange, so the same look covers it before it is used: its folders
+changed since it was last looked at as the output (an entry added during the build that swapped
+it out, or put into the cache's folder) are listed, and an entry no build made, or a file that
+is not the output's, is removed or linked again. Only a change hidden by setting a folder's
+mtime back is not seen.
 """
 
 from __future__ import annotations
@@ -66,7 +71,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import CACHE_DIR, LOCK, OutStat, default_cache_dir, folder_id
+from .cache import CACHE_DIR, OutStat, default_cache_dir, folder_id
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import SiteError
@@ -240,7 +245,7 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
         return  # a new folder (a file on the way to it is the file system's error, said when the build makes it)
     if not stat.S_ISDIR(st.st_mode):
         raise refuse("is a file, not a folder", "choose a folder with --out; a build never replaces a file")
-    if not os.listdir(shown) or _is_file(shown / MARKER) or _is_file(default_cache_dir(shown) / LOCK):
+    if not os.listdir(shown) or _is_file(shown / MARKER):  # not the cache's word for it: the cache is untrusted
         return
     raise refuse(
         f"holds files that no build wrote (it has no {MARKER} file)",
@@ -410,6 +415,10 @@ class SwapState:
     checked_ns: int  # no stray was in the output's folders then (see ``find_strays``)
     back: tuple[int, int] | None = None  # the back tree's folder; None: there is no usable back tree
     lag: tuple[str, ...] = ()  # the paths where the back tree differs from the output
+    # When the tree now in back was last looked at for strays, while it was the output: an entry
+    # added to it since (by hand, during the build that swapped it out, or into the cache's folder)
+    # would otherwise be published by the next exchange (see ``publish_changes``).
+    back_checked_ns: int = 0
 
 
 def safe_relative(path: object) -> bool:
@@ -449,9 +458,16 @@ def read_state(out: Path) -> SwapState | None:
         back_now = folder_id(folder / BACK) if _is_dir(folder / BACK) else None
     except OSError:
         back_now = None
-    if back is None or back != back_now or not isinstance(lag, list) or not all(safe_relative(p) for p in lag):
+    back_checked = raw.get("back_checked_ns", 0)
+    if (
+        back is None
+        or back != back_now
+        or not isinstance(lag, list)
+        or not all(safe_relative(p) for p in lag)
+        or type(back_checked) is not int
+    ):
         return SwapState(site, checked)
-    return SwapState(site, checked, back, tuple(lag))
+    return SwapState(site, checked, back, tuple(lag), back_checked)
 
 
 def write_state(out: Path, state: SwapState) -> None:
@@ -463,6 +479,7 @@ def write_state(out: Path, state: SwapState) -> None:
         "checked_ns": state.checked_ns,
         "back": list(state.back) if state.back else None,
         "lag": list(state.lag),
+        "back_checked_ns": state.back_checked_ns,
     }
     fd, temp = tempfile.mkstemp(prefix=".state-", dir=folder)
     try:
@@ -498,8 +515,11 @@ class Strays:
 FINE_RACY_NS = 50_000_000
 
 
-def find_strays(out: Path, outputs: Iterable[str], checked_ns: int) -> Strays:
-    """The entries of ``out`` that are not ``outputs`` or their folders.
+def find_strays(
+    out: Path, outputs: Iterable[str], checked_ns: int, expected: Mapping[str, OutStat] | None = None
+) -> Strays:
+    """The entries of ``out`` that are not ``outputs`` or their folders, or (in a folder listed) an
+    output that ``expected`` gives and that is not the file with that stat.
 
     Only the folders whose mtime is not older than ``checked_ns`` (less a racy margin) are
     listed: the others have not changed since a look found nothing in them. The margin is
@@ -548,6 +568,10 @@ def find_strays(out: Path, outputs: Iterable[str], checked_ns: int) -> Strays:
                         found.odd.append(relative)
                 elif not entry.is_file(follow_symlinks=False):
                     found.odd.append(relative)
+                elif expected is not None and relative in expected:
+                    st = entry.stat(follow_symlinks=False)
+                    if (st.st_size, st.st_mtime_ns, st.st_ino) != expected[relative]:
+                        found.paths.append(relative)  # replaced by another file
     found.paths.sort()
     return found
 
@@ -621,16 +645,24 @@ def publish_changes(
     written: Collection[str],
     removed: Collection[str],
     strays: Collection[str],
+    looked_ns: int,
 ) -> None:
     """Make the new site beside the output (in the back tree, or in ``staging``), then exchange the two.
 
     ``kept`` are the new site's files that are in the output as they should be (with the stat
     they have there), ``written`` its files in ``staging``, ``removed`` the old site's files it
-    no longer has, and ``strays`` the output's entries that no build made.
+    no longer has, and ``strays`` the output's entries that no build made, found by a look at
+    the output that began at ``looked_ns``.
+
+    The back tree is published by the exchange, so it is looked at too: the folders changed since
+    it was last looked at as the output are listed, and what no build made in them is removed.
     """
     back = swap_dir(out) / BACK
     clear_state(out)
     lag = state.lag if state is not None and state.back is not None else None
+    if lag is not None and state is not None:
+        hidden = find_strays(back, [*kept, *removed, *written, *lag], state.back_checked_ns, kept)
+        lag = None if hidden.odd else tuple(dict.fromkeys([*lag, *hidden.paths]))
     if lag is not None and _real_folders(back, [*lag, *removed, *written]):
         tree = back
         folders = _Folders(back)
@@ -658,7 +690,7 @@ def publish_changes(
         os.rename(staging, back)
         faults.step()
     lag = tuple(sorted({*written, *removed, *strays}))
-    write_state(out, SwapState(folder_id(out), started, folder_id(back), lag))
+    write_state(out, SwapState(folder_id(out), started, folder_id(back), lag, looked_ns))
 
 
 def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> None:

@@ -265,7 +265,8 @@ def _build(
         elif written or removed or (strays and strays.paths):
             fresh = set(written)
             kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}
-            publish_changes(out, staging, state, kept, written, removed, strays.paths if strays else ())
+            looked = (strays.paths, strays.started_ns) if strays else ((), 0)
+            publish_changes(out, staging, state, kept, written, removed, *looked)
         else:
             published = False
             shutil.rmtree(staging)

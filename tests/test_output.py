@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -74,7 +76,7 @@ def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_pa
     for _ in range(3):  # the slow path (no state), then the back tree's
         kept = {"keep.html": stat_of(out / "keep.html")}
         publish_changes(
-            out, staged(out, {"a.html": b"two"}), read_state(out), kept, ["a.html"], ["news/x/index.html"], []
+            out, staged(out, {"a.html": b"two"}), read_state(out), kept, ["a.html"], ["news/x/index.html"], [], 0
         )
         assert tree_digest(out) == {
             "a.html": hashlib.sha256(b"two").hexdigest(),
@@ -92,7 +94,14 @@ def test_a_state_that_cannot_be_trusted_is_not_used(tmp_path: Path, state: str) 
     out = tmp_path / "site"
     publish_full(staged(out, {"a.html": b"one", "b.html": b"b"}), out, ["a.html", "b.html"])
     publish_changes(
-        out, staged(out, {"a.html": b"two"}), read_state(out), {"b.html": stat_of(out / "b.html")}, ["a.html"], [], []
+        out,
+        staged(out, {"a.html": b"two"}),
+        read_state(out),
+        {"b.html": stat_of(out / "b.html")},
+        ["a.html"],
+        [],
+        [],
+        0,
     )
     good = read_state(out)
     assert good is not None and good.back is not None and good.lag == ("a.html",)
@@ -206,13 +215,63 @@ def test_a_new_an_empty_or_a_built_folder_is_accepted(make_site: MakeSite, tmp_p
     assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean").out)
 
 
-def test_a_folder_built_before_outputs_were_marked_is_accepted(make_site: MakeSite, tmp_path: Path) -> None:
+def test_a_cache_folder_beside_an_unmarked_folder_does_not_make_it_an_output(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    """A lock file in .sitegen-cache/docs/ let a build replace docs/ (found by the writes attacker):
+    the cache is untrusted, so only the mark inside the folder counts."""
+    root = make_site()
+    out = root / "docs"
+    out.mkdir()
+    (out / "guide.md").write_text("the staff guide")
+    (root / ".sitegen-cache" / "docs").mkdir(parents=True)
+    (root / ".sitegen-cache" / "docs" / "lock").touch()
+    before = snapshot(out)
+    with pytest.raises(SiteError, match="holds files that no build wrote"):
+        build_site(root, out)
+    assert snapshot(out) == before
+
+
+@pytest.mark.parametrize("what", ["file", "folder", "link-out", "page"])
+def test_nothing_put_into_the_back_tree_is_published(make_site: MakeSite, tmp_path: Path, what: str) -> None:
+    """The back tree is exchanged with the output: what is added to it (by hand, or a stray that
+    landed in the output while a build was swapping it out) was published, for good."""
     root = make_site()
     out = tmp_path / "site"
+    page = root / "content/en/about.md"
     build_site(root, out)
-    (out / MARKER).unlink()  # as builds left it before there were marks; its cache folder is beside it
+    page.write_text(page.read_text(encoding="utf-8") + "\nOne.\n", encoding="utf-8")
     build_site(root, out)
-    assert (out / MARKER).is_file()
+    back = swap_dir(out) / "back"
+    assert read_state(out) is not None and (back / "en").is_dir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "key").write_text("SECRET")
+    if what == "file":
+        (back / "en" / "injected.html").write_text("<h1>INJECTED</h1>")
+    elif what == "folder":
+        (back / "en" / "injected").mkdir()
+        (back / "en" / "injected" / "index.html").write_text("<h1>INJECTED</h1>")
+    elif what == "link-out":
+        (back / "en" / "leak").symlink_to(outside)
+    else:  # a page of the site, replaced
+        os.replace(back / "en" / "index.html", tmp_path / "old-index.html")
+        (back / "en" / "index.html").write_text("<h1>INJECTED</h1>")
+    # As if it had happened just after the exchange, a while before the next build: a look at the
+    # output by then would skip the folder as unchanged since the last build.
+    swapped = read_state(out)
+    assert swapped is not None
+    os.utime(back / "en", ns=(swapped.checked_ns, swapped.checked_ns))
+    time.sleep(0.2)
+    page.write_text(page.read_text(encoding="utf-8") + "\nTwo.\n", encoding="utf-8")
+    build_site(root, out)
+    build_site(root, out)
+    clean = tmp_path / "clean"
+    build_site(root, clean, cache_dir=tmp_path / "clean-cache")
+    assert tree_digest(out) == tree_digest(clean)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == sorted(
+        p.relative_to(clean).as_posix() for p in clean.rglob("*")
+    )
 
 
 @pytest.mark.parametrize(
