@@ -235,9 +235,6 @@ def _build(
         notices: list[Problem] = []  # a damaged cache: said in one line, then built from scratch
         previous = load_manifest(cache_dir, engine, root, out, notices=notices) if incremental else None
         state = read_state(out)
-        strays = find_strays(out, previous.outputs, state.checked_ns if state else 0) if previous else None
-        if strays is not None and strays.odd:
-            previous = None  # an output replaced by a link or a folder: start again from nothing
         index = FileIndex(root, previous)
         scanner = PageScanner(index, previous, jobs)
         loaded = load_site(root, base_url, scanner.find, index.digest)
@@ -262,15 +259,21 @@ def _build(
         published = True
         if previous is None:
             publish_full(staging, out, update.records)
-        elif written or removed or (strays and strays.paths):
-            fresh = set(written)
-            kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}
-            looked = (strays.paths, strays.started_ns) if strays else ((), 0)
-            publish_changes(out, staging, state, kept, written, removed, *looked)
         else:
-            published = False
-            shutil.rmtree(staging)
-            if strays is not None:
+            # Strays in the output matter only to a build that would otherwise leave it as it is: one
+            # that changes something publishes the back tree instead, which gets a look of its own.
+            strays = (
+                None if written or removed else find_strays(out, previous.outputs, state.checked_ns if state else 0)
+            )
+            if strays is None or strays.paths or strays.odd:
+                fresh = set(written)
+                kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}
+                clean_since = state.checked_ns if state else 0  # when the output was last known to hold no stray
+                looked = (strays.paths, strays.started_ns) if strays else ((), clean_since)
+                publish_changes(out, staging, None if strays and strays.odd else state, kept, written, removed, *looked)
+            else:
+                published = False
+                shutil.rmtree(staging)
                 remember_look(out, state, strays)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
