@@ -87,6 +87,7 @@ FILE_SYSTEM_ERRORS = frozenset(
         errno.EISDIR,
         errno.EIO,
         errno.ENAMETOOLONG,
+        errno.EFBIG,  # a file size limit (ulimit -f)
         errno.EMFILE,
         errno.ENFILE,
         errno.ELOOP,

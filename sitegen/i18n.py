@@ -142,7 +142,7 @@ class _CheckedCatalog(Catalog):
             expected = self._locale_identifier
             try:
                 super()._set_mime_headers([(name, value)])
-            except Exception as exc:  # Babel reads each header its own way; any failure is this line's
+            except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError) as exc:  # this line's
                 hint = "compare it with another language's messages.po, or delete the line"
                 if name.lower() == "plural-forms":
                     hint = _PLURAL_HINT

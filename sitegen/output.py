@@ -239,6 +239,11 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
         shown.is_relative_to(c) or c.is_relative_to(shown) for c in caches
     ):
         raise refuse(f"is inside a build cache ({CACHE_DIR}/)")
+    if os.path.islink(out) and not os.path.exists(out):
+        raise refuse(
+            f"is a link to {os.readlink(out)}, which does not exist",
+            "create the folder the link names, or remove the link",
+        )
     try:
         st = os.stat(shown)
     except (FileNotFoundError, NotADirectoryError):
@@ -286,7 +291,7 @@ def recover(out: Path) -> None:
     aside = swap / ASIDE
     if os.path.lexists(swap) and not _is_dir(swap):
         _remove(swap)  # a damaged cache
-    if not os.path.lexists(out) and _is_dir(aside):
+    if not os.path.lexists(out) and _is_dir(aside) and _is_file(aside / MARKER):  # a site, not a cache's junk
         os.rename(aside, out)
     if swap.is_dir():
         for entry in os.scandir(swap):

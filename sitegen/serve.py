@@ -27,7 +27,6 @@ import ipaddress
 import json
 import mimetypes
 import posixpath
-import re
 import shutil
 import signal
 import sys
@@ -52,7 +51,7 @@ from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_b
 from .i18n import LOCALES_DIR
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file, meta_policy
 from .pipeline import Built, build_site
-from .source import inside_project, walk_files
+from .source import SURROGATE, inside_project, walk_files
 
 WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)
 POLL_SECONDS = 0.25
@@ -73,7 +72,6 @@ FALLBACK_LANG = "en"
 MAX_SHOWN = 2000  # characters of one problem's text on the error page
 MAX_PROBLEMS_SHOWN = 100  # problems on the error page; the terminal has them all
 MAX_LOGGED = 200  # characters of a request's path or Host in the terminal
-SURROGATES = re.compile("[\ud800-\udfff]")
 ERROR_PAGE_STYLE = (
     "body{font:1rem/1.7 system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}"
     "h1{color:#a00}li{margin:0 0 1rem}code{font-size:1.05rem;font-weight:bold}.hint{color:#555}"
@@ -151,7 +149,7 @@ def shown(text: str, limit: int) -> str:
     encoded as UTF-8: the page it reaches could not be sent.
     """
     cut = text if len(text) <= limit else text[:limit] + "…"
-    return SURROGATES.sub("\ufffd", cut)
+    return SURROGATE.sub("\ufffd", cut)
 
 
 def for_terminal(text: str) -> str:

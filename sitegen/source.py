@@ -10,6 +10,7 @@ following linked folders.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -26,7 +27,7 @@ import yaml
 from .errors import SiteError
 
 Keys = tuple[str | int, ...]
-_SURROGATE = re.compile("[\ud800-\udfff]")  # half a character: a name that was not UTF-8, or a YAML escape
+SURROGATE = re.compile("[\ud800-\udfff]")  # half a character: a name that was not UTF-8, or a YAML escape
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def inside_project(root: Path, relative: str) -> Path:
     The file need not exist."""
     if "\0" in relative:
         raise SiteError(f"{relative!r} is not a file name", "", 0, "remove the invisible character from the name")
-    if _SURROGATE.search(relative):  # bytes that are not UTF-8, as os.fsdecode gives them
+    if SURROGATE.search(relative):  # bytes that are not UTF-8, as os.fsdecode gives them
         raise SiteError(
             "the file's name is not UTF-8 text",
             relative,
@@ -348,7 +349,7 @@ class _Walk:
 
     def _check_text(self, node: yaml.Node) -> None:
         """A scalar's text holds characters only: ``"\\ud800"`` in quotes is half of one, which no page can hold."""
-        if isinstance(node, yaml.ScalarNode) and _SURROGATE.search(node.value):
+        if isinstance(node, yaml.ScalarNode) and SURROGATE.search(node.value):
             raise self.error(
                 node,
                 "invalid YAML: a \\u escape here is half of a character, not a character",
@@ -504,17 +505,20 @@ def replace_file(path: Path, data: bytes) -> None:
 
     The bytes go to a hidden temporary file beside ``path`` (so that no build takes it for a page),
     are flushed to disk, and then take the place of ``path`` with one ``os.replace``. The file keeps
-    its permissions. A link is not replaced: the file it points to is.
+    its permissions and, where it may, its owner. A link is not replaced: the file it points to is.
     """
     target = path.resolve()
-    mode = target.stat().st_mode & 0o7777 if target.exists() else 0o644
+    old = target.stat() if target.exists() else None
     fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, mode)
+        os.chmod(temp, old.st_mode & 0o7777 if old else 0o644)
+        if old is not None and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
+            with contextlib.suppress(PermissionError):  # only root may give a file away: as it was
+                os.chown(temp, old.st_uid, old.st_gid)
         os.replace(temp, target)
     except BaseException:
         Path(temp).unlink(missing_ok=True)

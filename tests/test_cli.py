@@ -114,3 +114,30 @@ def test_a_damaged_cache_is_said_in_one_line(
     assert notices == [
         f"{heads[0]}: notice: the build cache was damaged and has been ignored (building everything again)"
     ]
+
+
+def test_a_file_size_limit_is_one_line_not_a_traceback(make_site: MakeSite, tmp_path: Path) -> None:
+    """ulimit -f: EFBIG was not among the file-system errors, so the build showed a traceback."""
+    import resource
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    root = make_site()
+    out = tmp_path / "out"
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    result = subprocess.run(
+        [sys.executable, str(REPO / "build.py"), "--root", str(root), "--out", str(out)],
+        preexec_fn=small_files,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "File too large" in result.stderr
+    assert not out.exists()

@@ -327,3 +327,25 @@ def test_links_put_into_the_output_are_never_followed_out_of_it(make_site: MakeS
         assert tree_digest(out) == clean
         assert not any(p.is_symlink() for p in out.rglob("*"))
         assert snapshot(outside) == kept, "nothing outside read into the site, changed or deleted"
+
+
+def test_an_output_that_is_a_link_to_nothing_is_refused(make_site: MakeSite, tmp_path: Path) -> None:
+    """site -> /nonexistent/x made the build create /nonexistent and write the site there."""
+    root = make_site()
+    out = tmp_path / "site"
+    out.symlink_to(tmp_path / "nowhere" / "x")
+    with pytest.raises(SiteError, match="which does not exist"):
+        build_site(root, out)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_folder_set_aside_is_put_back_only_if_it_is_a_site(make_site: MakeSite, tmp_path: Path) -> None:
+    """A cache restored with junk in swap/aside made that junk site/ (found by the writes attacker)."""
+    root = make_site()
+    out = tmp_path / "site"
+    aside = swap_dir(out) / "aside"
+    aside.mkdir(parents=True)
+    (aside / "index.html").write_text("junk from a cache")
+    with pytest.raises(BuildFailed):
+        build_site(root, out, base_url="https://example.org", strict=True)  # basic has warnings: strict fails
+    assert not out.exists(), "the junk was not made the site"

@@ -86,3 +86,14 @@ def test_translated_through_a_link_inside_the_project_updates_the_linked_file(ma
     assert main(["translated", "--root", str(root), "en/about"]) == 0
     assert real.is_symlink()
     assert "source_hash:" in (kept / "about.md").read_text(encoding="utf-8")
+
+
+def test_translated_keeps_the_owner_where_it_may(make_site: MakeSite) -> None:
+    """Run as root, the atomic write gave the page to root (found by the writes attacker)."""
+    if os.getuid() != 0:
+        pytest.fail("this check needs root, as CI runs it: only root may give a file to another owner")
+    root = make_site(base=BASE)
+    page = root / "content/en/about.md"
+    os.chown(page, 1000, 1000)
+    assert main(["translated", "--root", str(root), "en/about"]) == 0
+    assert (page.stat().st_uid, page.stat().st_gid) == (1000, 1000)
