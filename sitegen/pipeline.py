@@ -258,7 +258,7 @@ def _build(
             written, removed = update.changes()
         published = True
         if previous is None:
-            publish_full(staging, out, update.records)
+            publish_full(staging, out)
         else:
             # Strays in the output matter only to a build that would otherwise leave it as it is: one
             # that changes something publishes the back tree instead, which gets a look of its own.

@@ -441,7 +441,7 @@ def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
         (swap / name / "th").mkdir(parents=True)
     (swap / ".state-ab_1cd2e").write_text("{")  # a state cut short while it was written
     build_site(root, out, jobs=1)
-    assert sorted(p.name for p in swap.iterdir()) == ["back", "state.json"]
+    assert sorted(p.name for p in swap.iterdir()) == ["state.json"]
 
 
 @pytest.mark.parametrize(
