@@ -43,6 +43,25 @@ def with_policy(page: str) -> str:
     return f"{page[: head.end()]}{CSP_META}{page[head.end() :]}"
 
 
+class _SharedBytecode(jinja2.BytecodeCache):
+    """Compiled templates shared by the environments of one process (one per language), in memory.
+
+    Never on disk: Jinja's bytecode is marshal, code that a cache folder restored from elsewhere
+    could replace. In memory, a template used in two languages is compiled once, not twice.
+    """
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self.compiled.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
 class _AsText:
     """A catalogue whose translations are text: escaped, so that none can add markup to a page.
 
@@ -159,6 +178,7 @@ class Renderer:
 
         self.loader = jinja2.FunctionLoader(lambda name: load_template(self.root, TEMPLATES_DIR, name))
         self.uses = Uses()  # cleared at the start of every render
+        self.bytecode = _SharedBytecode()
 
     @cached_property
     def envs(self) -> dict[str, jinja2.Environment]:
@@ -168,6 +188,7 @@ class Renderer:
                 self.uses,
                 loader=self.loader,
                 auto_reload=False,  # templates cannot change during a build: no stat() per include
+                bytecode_cache=self.bytecode,
                 autoescape=True,
                 undefined=jinja2.StrictUndefined,
                 extensions=["jinja2.ext.i18n"],
