@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -229,11 +230,12 @@ def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
         for error in check_links(config.root, shown, links):
             problems.catch(error)
         listed = [(relative, st) for relative, st in listed if not relative.startswith(".") and "/." not in relative]
-        _case_twins([f"{shown}/{relative}" for relative, _ in listed if relative.endswith(".md")], problems)
+        taken = {f"{shown}/{relative}" for relative, _ in listed}
+        _case_twins([path for path in taken if path.endswith(".md")], problems)
         pages = [
             (relative.split("/"), PageFile(f"{shown}/{relative}", entry.name, page_key(relative), st))
             for relative, st in listed
-            if not _page_name_problem(f"{shown}/{relative}", relative, problems)
+            if not _page_name_problem(f"{shown}/{relative}", relative, problems, taken)
         ]
         pages.sort(key=lambda item: item[0])
         found.extend(file for _, file in pages)
@@ -246,9 +248,9 @@ PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
 NEAR_MISS = re.compile(r"\.(md|markdown|mdown|mdwn|mkdn?)(\.[^/]*|~)?$|\.txt$", re.IGNORECASE)
 
 
-def _page_name_problem(path: str, relative: str, problems: Collector) -> bool:
+def _page_name_problem(path: str, relative: str, problems: Collector, taken: Collection[str] = ()) -> bool:
     """Report a file under content/<lang>/ that is no page, or is one with a name against the rule;
-    return whether it is left out."""
+    return whether it is left out. ``taken``: the files beside it, which a suggested name must not be."""
     folders, _, name = relative.rpartition("/")
     if not name.endswith(".md"):
         near = NEAR_MISS.search(name)
@@ -265,12 +267,13 @@ def _page_name_problem(path: str, relative: str, problems: Collector) -> bool:
     if all(PAGE_NAME.fullmatch(part) for part in parts):
         return False
     good = _good_name(path, relative, re.sub(r"(\.md)+$", "", name[:-3], flags=re.IGNORECASE))
-    problems.error(
-        "page file names may use only lower-case Latin letters, digits and '-'",
-        path,
-        0,
-        f"rename it to {good}" if good else "use a name such as news-2024.md; its address is made from it",
-    )
+    if good in taken:
+        hint = f"{good} exists already: keep one of the two pages, or give this one another name"
+    elif good:
+        hint = f"rename it to {good}"
+    else:
+        hint = "use a name such as news-2024.md; its address is made from it"
+    problems.error("page file names may use only lower-case Latin letters, digits and '-'", path, 0, hint)
     return True
 
 

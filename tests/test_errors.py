@@ -394,7 +394,7 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
         {"content/en/About.md": page("title: About us\n")},
         [
             "content/en/About.md: error: page file names may use only lower-case Latin letters, digits and '-'"
-            " (rename it to content/en/about.md)",
+            " (content/en/about.md exists already: keep one of the two pages, or give this one another name)",
             "content/en/about.md: error: 'content/en/About.md' and 'content/en/about.md' differ only in capitals:"
             " on Windows and macOS they are one file (rename or remove one of them)",
         ],
