@@ -43,6 +43,7 @@ import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, page_key
 from .errors import Problem
+from .source import lstat_mode
 
 MAGIC = b"sitegen-cache 4\n"
 CACHE_DIR = ".sitegen-cache"
@@ -500,20 +501,12 @@ def _write(path: Path, engine: str, payload: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(header + b"\n\n" + payload)
-        if _is_folder(path):
+        if statmode.S_ISDIR(lstat_mode(path)):
             _remove(path)  # a folder where the file goes: os.replace cannot replace it
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-
-
-def _is_folder(path: Path) -> bool:
-    """Whether ``path`` is a folder itself, not a file nor a symlink to a folder."""
-    try:
-        return statmode.S_ISDIR(os.lstat(path).st_mode)
-    except (FileNotFoundError, NotADirectoryError):
-        return False
 
 
 def _folders(cache_dir: Path) -> list[Path]:
@@ -528,7 +521,7 @@ def _make_folder(cache_dir: Path) -> bool:
     """
     replaced = False
     for folder in _folders(cache_dir):
-        if os.path.lexists(folder) and not _is_folder(folder):
+        if os.path.lexists(folder) and not statmode.S_ISDIR(lstat_mode(folder)):
             folder.unlink()
             replaced = True
     cache_dir.mkdir(parents=True, exist_ok=True)
@@ -554,7 +547,7 @@ def _load(cache_dir: Path, engine: str, root: Path, out: Path) -> Manifest | Non
     if not os.path.lexists(cache_dir):
         return None  # no cache yet
     for folder in _folders(cache_dir):
-        if not _is_folder(folder):
+        if not statmode.S_ISDIR(lstat_mode(folder)):
             raise Damaged(folder)
     if os.path.lexists(cache_dir / DAMAGED):
         raise Damaged(cache_dir)

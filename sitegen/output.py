@@ -78,6 +78,7 @@ from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
+from .source import lstat_mode
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
@@ -250,19 +251,14 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
         return  # a new folder (a file on the way to it is the file system's error, said when the build makes it)
     if not stat.S_ISDIR(st.st_mode):
         raise refuse("is a file, not a folder", "choose a folder with --out; a build never replaces a file")
-    if not os.listdir(shown) or _is_file(shown / MARKER):  # not the cache's word for it: the cache is untrusted
+    if not os.listdir(shown) or stat.S_ISREG(
+        lstat_mode(shown / MARKER)
+    ):  # not the cache's word for it: the cache is untrusted
         return
     raise refuse(
         f"holds files that no build wrote (it has no {MARKER} file)",
         f"choose a new or empty folder with --out, or move {shown} away yourself",
     )
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 # --- the folders behind the output ------------------------------------------------------------
@@ -289,9 +285,11 @@ def recover(out: Path) -> None:
     """
     swap = swap_dir(out)
     aside = swap / ASIDE
-    if os.path.lexists(swap) and not _is_dir(swap):
+    if os.path.lexists(swap) and not stat.S_ISDIR(lstat_mode(swap)):
         _remove(swap)  # a damaged cache
-    if not os.path.lexists(out) and _is_dir(aside) and _is_file(aside / MARKER):  # a site, not a cache's junk
+    if (
+        not os.path.lexists(out) and stat.S_ISDIR(lstat_mode(aside)) and stat.S_ISREG(lstat_mode(aside / MARKER))
+    ):  # a site, not a cache's junk
         os.rename(aside, out)
     if swap.is_dir():
         for entry in os.scandir(swap):
@@ -308,15 +306,8 @@ def remove_leftovers(out: Path) -> None:
         return
     leftover = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-[a-z0-9_]{{8}}")
     for path in out.parent.iterdir() if out.parent.is_dir() else ():
-        if leftover.fullmatch(path.name) and _is_dir(path):
+        if leftover.fullmatch(path.name) and stat.S_ISDIR(lstat_mode(path)):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
 
 
 def _remove(path: Path) -> None:
@@ -460,7 +451,7 @@ def read_state(out: Path) -> SwapState | None:
         return None
     back, lag = _pair(raw.get("back")), raw.get("lag")
     try:
-        back_now = folder_id(folder / BACK) if _is_dir(folder / BACK) else None
+        back_now = folder_id(folder / BACK) if stat.S_ISDIR(lstat_mode(folder / BACK)) else None
     except OSError:
         back_now = None
     back_checked = raw.get("back_checked_ns", 0)

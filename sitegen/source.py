@@ -47,6 +47,16 @@ class Yaml:
         return self.first_line
 
 
+def lstat_mode(path: Path | str) -> int:
+    """The mode of ``path`` itself (a link is a link, not what it names); 0 if there is nothing there.
+
+    ``stat.S_ISDIR(lstat_mode(path))`` asks "a real folder?" without following a link planted there."""
+    try:
+        return os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+
+
 def walk_files(folder: Path, links: list[str] | None = None) -> list[tuple[str, os.stat_result]]:
     """Every file under ``folder`` (not following linked folders), relative, with its stat.
 
