@@ -195,6 +195,11 @@ def meta_policy(policy: str) -> str:
     return "; ".join(kept)
 
 
+def csp_meta(policy: str) -> str:
+    """The ``<meta http-equiv>`` element that carries ``policy`` in a page (what a meta element can carry of it)."""
+    return f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(policy)}">'
+
+
 def headers_file() -> str:
     """Security headers for static hosts that read a ``_headers`` file (Netlify, Cloudflare Pages)."""
     return (

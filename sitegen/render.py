@@ -23,13 +23,13 @@ from .errors import Problem, SiteError, did_you_mean
 from .i18n import DateForm, era_year, format_page_date
 from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Link, NestingTooDeep
 from .model import Page, Site, page_url
-from .output import CONTENT_SECURITY_POLICY, meta_policy
+from .output import CONTENT_SECURITY_POLICY, csp_meta
 
 DEFAULT_TEMPLATE = "page.html"
 
 # Every page carries the site's policy itself, for hosts that ignore ``_headers`` (GitHub Pages, a
 # plain web server). It goes first in <head>: a policy covers only what comes after it.
-CSP_META = f'<meta http-equiv="Content-Security-Policy" content="{meta_policy(CONTENT_SECURITY_POLICY)}">'
+CSP_META = csp_meta(CONTENT_SECURITY_POLICY)
 _HEAD = re.compile(r"<head(?:\s[^>]*)?>", re.IGNORECASE)
 
 

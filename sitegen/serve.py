@@ -49,7 +49,7 @@ from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_by_build
 from .i18n import LOCALES_DIR
-from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, headers_file, meta_policy
+from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, csp_meta, headers_file
 from .pipeline import Built, build_site
 from .source import SURROGATE, inside_project, walk_files
 
@@ -319,14 +319,7 @@ def live_page(page: bytes, host: str, port: int) -> bytes:
     an IPv6 address from its own URL. A ``<meta>`` copy of the site's CSP gets the preview's
     policy too, or it would block the socket.
     """
-    policy = preview_policy()
-    for site, preview in (
-        (CONTENT_SECURITY_POLICY, policy),
-        (meta_policy(CONTENT_SECURITY_POLICY), meta_policy(policy)),
-    ):
-        for apostrophe in ("'", "&#39;", "&#x27;"):  # the policy as HTML may escape it
-            old, new = (text.replace("'", apostrophe).encode() for text in (site, preview))
-            page = page.replace(old, new)
+    page = page.replace(csp_meta(CONTENT_SECURITY_POLICY).encode(), csp_meta(preview_policy()).encode(), 1)
     name = host if host.endswith("]") or ":" not in host else host.rpartition(":")[0]  # "[::1]:8000", "localhost"
     source = html.escape(f"/livereload.js?host={quote(name, safe='[]:')}&port={port}")
     return page.replace(b"</head>", f'<script src="{source}"></script>'.encode() + b"</head>", 1)
