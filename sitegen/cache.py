@@ -26,6 +26,7 @@ import errno
 import gc
 import hashlib
 import importlib.util
+import itertools
 import os
 import re
 import shutil
@@ -33,7 +34,7 @@ import stat as statmode
 import sys
 import tempfile
 import zlib
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +46,7 @@ from .content import CONTENT_DIR, PageMeta, PageSource, page_key
 from .errors import Problem
 from .source import lstat_mode
 
-MAGIC = b"sitegen-cache 4\n"
+MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
 COMPILED_DIR = "templates"  # in the cache folder: where Jinja's compiled templates were (code: never read now)
 LOCK = "lock"  # in the cache folder: held by the build writing to its output
@@ -209,42 +210,82 @@ def folder_id(path: Path) -> tuple[int, int]:
     return (st.st_dev, st.st_ino)
 
 
-# Encoding: each record as an array of plain values, in its fields' order.
+# Encoding: a shard's records a column per field (all titles, then all digests, ...), so that the
+# reader checks the type of a whole column at once, in C, rather than field by field.
 
 
-def _encode_source(source: PageSource) -> tuple[Any, ...]:
-    meta = source.meta
-    dates = tuple(None if day is None else day.toordinal() for day in (meta.date, meta.updated))
-    plain_meta = (meta.title, meta.description, meta.template, *dates, meta.source_hash, meta.draft)
+def _ordinal(day: datetime.date | None) -> int | None:
+    return None if day is None else day.toordinal()
+
+
+def _encode_sources(sources: dict[str, PageSource]) -> tuple[tuple[Any, ...], ...]:
+    """The pages' sources without their bodies (a renderer reads the body from the page's file)."""
+    values = list(sources.values())
+    metas = [source.meta for source in values]
+    lines = [source.meta_lines for source in values]
     return (
-        source.lang,
-        source.key,
-        source.path,
-        plain_meta,
-        source.meta_lines,
-        source.body,
-        source.body_line,
-        source.digest,
+        tuple(source.path for source in values),
+        tuple(meta.title for meta in metas),
+        tuple(meta.description for meta in metas),
+        tuple(meta.template for meta in metas),
+        tuple(_ordinal(meta.date) for meta in metas),
+        tuple(_ordinal(meta.updated) for meta in metas),
+        tuple(meta.source_hash for meta in metas),
+        tuple(meta.draft for meta in metas),
+        tuple(len(found) for found in lines),  # how many of the flat keys and line numbers are each page's
+        tuple(key for found in lines for key in found),
+        tuple(number for found in lines for number in found.values()),
+        tuple(source.body_line for source in values),
+        tuple(source.digest for source in values),
     )
 
 
-def _encode_outputs(outputs: dict[str, Output]) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The outputs, and a table of the (state, templates, catalogues) of their Deps, which most share:
-    each Deps names its row, so that a shard holds one copy of each and loads faster."""
+def _encode_outputs(outputs: dict[str, Output]) -> tuple[tuple[Any, ...], ...]:
+    """The outputs, with a table of the (state, templates, catalogues) of their Deps, which most
+    share: each Deps names its row, so that a shard holds one copy of each and loads faster.
+    Problems and anchors, which few outputs have, are kept as (position, value) pairs."""
     rows: dict[tuple[Any, ...], int] = {}
-    plain: dict[str, tuple[Any, ...]] = {}
-    for name, output in outputs.items():
-        deps = output.deps
-        plain_deps = None
-        if deps is not None:
-            row = rows.setdefault((deps.state, deps.templates, deps.catalogues), len(rows))
-            plain_deps = (row, deps.page, deps.lookups)
-        problems = tuple(dataclasses.astuple(problem) for problem in output.problems)
-        plain[name] = (output.digest, output.stat, plain_deps, problems, output.anchors, output.ids)
-    return plain, list(rows)
+    values = list(outputs.values())
+    deps = [output.deps for output in values]
+    lookups = [() if d is None else d.lookups for d in deps]
+    return (
+        tuple(outputs),
+        tuple(output.digest for output in values),
+        tuple(number for output in values for number in output.stat),
+        tuple(-1 if d is None else rows.setdefault((d.state, d.templates, d.catalogues), len(rows)) for d in deps),
+        tuple("" if d is None else d.page for d in deps),
+        tuple(len(found) for found in lookups),
+        tuple(key for found in lookups for (key, _), _ in found),
+        tuple(lang for found in lookups for (_, lang), _ in found),
+        tuple(url for found in lookups for _, url in found),
+        tuple(output.ids for output in values),
+        tuple((i, tuple(dataclasses.astuple(p) for p in o.problems)) for i, o in enumerate(values) if o.problems),
+        tuple((i, output.anchors) for i, output in enumerate(values) if output.anchors),
+        tuple(rows),
+    )
 
 
 # Decoding: every value is checked before it becomes a record; anything else raises Damaged.
+
+_INT: set[type] = {int}
+_STR: set[type] = {str}
+_NONE = type(None)
+
+
+def _all(types: set[type], *columns: Collection[Any]) -> bool:
+    """Every value of every column of one of ``types`` ({*map(type, ...)} is computed in C)."""
+    return all({*map(type, column)} <= types for column in columns)
+
+
+def _is_ints(value: Any, length: int) -> bool:
+    return type(value) is tuple and len(value) == length and {*map(type, value)} == _INT
+
+
+def _columns(value: Any, count: int, where: Path) -> tuple[tuple[Any, ...], ...]:
+    """A record's ``count`` columns, each a tuple (their lengths are checked by the caller)."""
+    if not (type(value) is tuple and len(value) == count and {*map(type, value)} == {tuple}):
+        raise Damaged(where)
+    return value
 
 
 def _is_str_pairs(value: Any) -> bool:
@@ -254,18 +295,10 @@ def _is_str_pairs(value: Any) -> bool:
     )
 
 
-# Type checks of many values at once, in C: {*map(type, values)} is the set of their types.
-_INT = {int}
-_STR = {str}
-
-
-def _is_ints(value: Any, length: int) -> bool:
-    return type(value) is tuple and len(value) == length and {*map(type, value)} == _INT
-
-
 def _decode_inputs(values: Any, where: Path) -> dict[str, InputFile]:
     if type(values) is not dict:
         raise Damaged(where)
+    _check_names(values, where)
     for value in values.values():
         if not (type(value) is tuple and len(value) == 2 and type(value[1]) is str and _is_ints(value[0], 4)):
             raise Damaged(where)
@@ -276,47 +309,68 @@ def _decode_inputs(values: Any, where: Path) -> dict[str, InputFile]:
 _DATE_LIMITS = (datetime.date.min.toordinal(), datetime.date.max.toordinal())
 
 
-def _decode_date(value: Any, where: Path) -> datetime.date | None:
-    if value is None:
-        return None
-    if type(value) is not int or not _DATE_LIMITS[0] <= value <= _DATE_LIMITS[1]:
+def _decode_dates(days: tuple[Any, ...], where: Path) -> Iterable[datetime.date | None]:
+    ordinals = [day for day in days if day is not None]
+    if not ordinals:
+        return itertools.repeat(None)
+    if not (_all(_INT, ordinals) and _DATE_LIMITS[0] <= min(ordinals) and max(ordinals) <= _DATE_LIMITS[1]):
         raise Damaged(where)
-    return datetime.date.fromordinal(value)
+    ordinal = datetime.date.fromordinal
+    return [None if day is None else ordinal(day) for day in days]
 
 
-def _decode_source(path: str, value: Any, where: Path) -> PageSource:
-    if type(value) is not tuple or len(value) != 8:
-        raise Damaged(where)
-    lang, key, shown, meta, lines, body, body_line, digest = value
-    parts = shown.split("/", 2) if type(shown) is str else ()
+def _decode_sources(value: Any, where: Path) -> dict[str, PageSource]:
+    columns = _columns(value, 13, where)
+    (
+        paths,
+        titles,
+        descriptions,
+        templates,
+        dates,
+        updated,
+        hashes,
+        drafts,
+        counts,
+        keys,
+        numbers,
+        body_lines,
+        digests,
+    ) = columns
     if not (
-        shown == path  # renderers read the page's body from this path: it must be the file scanned
-        and len(parts) == 3
-        and parts[0] == CONTENT_DIR
-        and lang == parts[1]
-        and key == page_key(parts[2])
-        and type(body) is str
-        and type(body_line) is int
-        and type(digest) is str
-        and type(lines) is dict
-        and (not lines or ({*map(type, lines)} == _STR and {*map(type, lines.values())} == _INT))
-        and type(meta) is tuple
-        and len(meta) == 7
+        all(len(column) == len(paths) for column in (*columns[:9], body_lines, digests))
+        and _all(_STR, paths, titles, descriptions, templates, hashes, keys, digests)
+        and _all(_INT, counts, numbers, body_lines)
+        and _all({bool}, drafts)
+        and min(counts, default=0) >= 0
+        and sum(counts) == len(keys) == len(numbers)
     ):
         raise Damaged(where)
-    title, description, template, date, updated, source_hash, draft = meta
-    if not (
-        type(title) is str
-        and type(description) is str
-        and type(template) is str
-        and type(source_hash) is str
-        and type(draft) is bool
-    ):
+    _check_names(paths, where)
+    # Renderers read a page's body from its path: the path says its language and key, so they are not stored.
+    parts = [path.split("/", 2) for path in paths]
+    if not all(len(part) == 3 and part[0] == CONTENT_DIR for part in parts):
         raise Damaged(where)
-    page_meta = PageMeta(
-        title, description, template, _decode_date(date, where), _decode_date(updated, where), source_hash, draft
+    pairs = zip(keys, numbers, strict=True)
+    lines = [dict(itertools.islice(pairs, count)) for count in counts]
+    metas = map(
+        PageMeta,
+        titles,
+        descriptions,
+        templates,
+        _decode_dates(dates, where),
+        _decode_dates(updated, where),
+        hashes,
+        drafts,
     )
-    return PageSource(lang, key, shown, page_meta, lines, body, body_line, digest)
+    langs = (part[1] for part in parts)
+    page_keys = (page_key(part[2]) for part in parts)
+    return dict(
+        zip(
+            paths,
+            map(PageSource, langs, page_keys, paths, metas, lines, itertools.repeat(""), body_lines, digests),
+            strict=True,
+        )
+    )
 
 
 def _decode_problem(value: Any, where: Path) -> Problem:
@@ -337,10 +391,8 @@ def _decode_problem(value: Any, where: Path) -> Problem:
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
-def _decode_rows(rows: Any, shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
+def _decode_rows(rows: tuple[Any, ...], shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
     """The shard's table of (state, templates, catalogues), one copy of each for all shards."""
-    if type(rows) is not tuple:
-        raise Damaged(where)
     kept: list[tuple[str, Any, Any]] = []
     for row in rows:
         if not (
@@ -358,23 +410,6 @@ def _decode_rows(rows: Any, shared: dict[Any, Any], where: Path) -> list[tuple[s
     return kept
 
 
-def _is_lookups(lookups: Any) -> bool:
-    if type(lookups) is not tuple:
-        return False
-    for lookup in lookups:  # a loop, not all(): most outputs have one or two
-        if not (
-            type(lookup) is tuple
-            and len(lookup) == 2
-            and type(lookup[0]) is tuple
-            and len(lookup[0]) == 2
-            and type(lookup[0][0]) is str
-            and type(lookup[0][1]) is str
-            and (lookup[1] is None or type(lookup[1]) is str)
-        ):
-            return False
-    return True
-
-
 def _is_anchors(anchors: Any) -> bool:
     return type(anchors) is tuple and all(
         type(anchor) is tuple
@@ -387,28 +422,55 @@ def _is_anchors(anchors: Any) -> bool:
     )
 
 
-def _decode_outputs(values: dict[str, Any], rows: list[tuple[str, Any, Any]], where: Path) -> dict[str, Output]:
+def _sparse(pairs: tuple[Any, ...], count: int, where: Path) -> dict[int, Any]:
+    """(position, value) pairs, positions of the ``count`` outputs, each once."""
+    if not all(type(pair) is tuple and len(pair) == 2 and type(pair[0]) is int for pair in pairs):
+        raise Damaged(where)
+    found = dict(pairs)
+    if len(found) != len(pairs) or (found and not (min(found) >= 0 and max(found) < count)):
+        raise Damaged(where)
+    return found
+
+
+def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str, Output]:
+    columns = _columns(value, 13, where)
+    names, digests, stats, row_of, pages, counts, keys, langs, urls, ids, problems, anchors, rows = columns
+    count = len(names)
+    if not (
+        all(len(column) == count for column in (digests, row_of, pages, counts, ids))
+        and len(stats) == 3 * count
+        and _all(_STR, names, digests, pages, keys, langs, ids)
+        and _all(_INT, stats, row_of, counts)
+        and _all({str, _NONE}, urls)
+        and min(counts, default=0) >= 0
+        and sum(counts) == len(keys) == len(langs) == len(urls)
+        and min(row_of, default=0) >= -1
+        and max(row_of, default=-1) < len(rows)
+    ):
+        raise Damaged(where)
+    _check_names(names, where)
+    table = _decode_rows(rows, shared, where)
+    found_problems = _sparse(problems, count, where)
+    for i, plain in found_problems.items():
+        if type(plain) is not tuple:
+            raise Damaged(where)
+        found_problems[i] = tuple(_decode_problem(problem, where) for problem in plain)
+    found_anchors = _sparse(anchors, count, where)
+    if not all(map(_is_anchors, found_anchors.values())):
+        raise Damaged(where)
+    lookups = zip(zip(keys, langs, strict=True), urls, strict=True)
+    stat = iter(stats)
     outputs: dict[str, Output] = {}
-    count = len(rows)
-    for name, value in values.items():
-        if not (type(value) is tuple and len(value) == 6):
-            raise Damaged(where)
-        digest, stat, deps, problems, anchors, ids = value
-        if not (type(digest) is str and _is_ints(stat, 3) and type(ids) is str and type(problems) is tuple):
-            raise Damaged(where)
-        if anchors and not _is_anchors(anchors):
-            raise Damaged(where)
-        if deps is not None:
-            if not (type(deps) is tuple and len(deps) == 3 and type(deps[0]) is int and 0 <= deps[0] < count):
-                raise Damaged(where)
-            row, page, lookups = deps
-            if type(page) is not str or not _is_lookups(lookups):
-                raise Damaged(where)
-            state, templates, catalogues = rows[row]
-            deps = Deps(state, page, templates, lookups, catalogues)
-        if problems:
-            problems = tuple(_decode_problem(problem, where) for problem in problems)
-        outputs[name] = Output(digest, stat, deps, problems, anchors, ids)
+    for i, (name, digest, out_stat, row, page, lookup_count, its_ids) in enumerate(
+        zip(names, digests, zip(stat, stat, stat, strict=True), row_of, pages, counts, ids, strict=True)
+    ):
+        deps = None
+        if row >= 0:
+            state, templates, catalogues = table[row]
+            deps = Deps(state, page, templates, tuple(itertools.islice(lookups, lookup_count)), catalogues)
+        elif lookup_count:
+            raise Damaged(where)  # lookups without Deps
+        outputs[name] = Output(digest, out_stat, deps, found_problems.get(i, ()), found_anchors.get(i, ()), its_ids)
     return outputs
 
 
@@ -416,7 +478,7 @@ def _check_names(names: Collection[Any], where: Path) -> None:
     """Every name a relative path that stays inside its folder: an output name is a file the build may delete."""
     if not names:
         return
-    if not all(type(name) is str for name in names):
+    if not all(type(name) is str for name in names) or len(set(names)) != len(names):
         raise Damaged(where)
     joined = "/\n/".join(names)  # one string to search: each name between slashes, one per line
     if joined.count("\n") != len(names) - 1 or any(bad in f"/{joined}/" for bad in _BAD_IN_NAMES):
@@ -425,14 +487,9 @@ def _check_names(names: Collection[Any], where: Path) -> None:
 
 def _decode_shard(payload: bytes, shared: dict[Any, Any], where: Path) -> Shard:
     value = _unpack(payload, where)
-    if not (type(value) is tuple and len(value) == 4 and all(type(part) is dict for part in value[:3])):
+    if not (type(value) is tuple and len(value) == 3):
         raise Damaged(where)
-    for part in value[:3]:
-        _check_names(part, where)
-    inputs = _decode_inputs(value[0], where)
-    sources = {path: _decode_source(path, source, where) for path, source in value[1].items()}
-    outputs = _decode_outputs(value[2], _decode_rows(value[3], shared, where), where)
-    return inputs, sources, outputs
+    return _decode_inputs(value[0], where), _decode_sources(value[1], where), _decode_outputs(value[2], shared, where)
 
 
 def _unpack(payload: bytes, where: Path) -> Any:
@@ -614,9 +671,7 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
             names.append("")
             continue
         inputs, sources, outputs = shard
-        plain_sources = {path: _encode_source(source) for path, source in sources.items()}
-        plain_outputs, rows = _encode_outputs(outputs)
-        payload = _pack((inputs, plain_sources, plain_outputs, rows))
+        payload = _pack((inputs, _encode_sources(sources), _encode_outputs(outputs)))
         name = f"shard-{index:02d}-{digest_bytes(payload)[:16]}.msgpack"
         _write(cache_dir / name, manifest.engine, payload)
         names.append(name)

@@ -8,6 +8,8 @@ notice, and the site is built from scratch.
 
 from __future__ import annotations
 
+import datetime
+
 import dataclasses
 import os
 import pickle
@@ -397,10 +399,20 @@ def assert_valid(manifest: Manifest | None) -> None:
     for path, source in manifest.sources.items():
         assert isinstance(source, PageSource) and isinstance(source.meta, PageMeta) and source.path == path
         assert all(type(getattr(source.meta, f)) is str for f in ("title", "description", "template", "source_hash"))
+        assert all(day is None or type(day) is datetime.date for day in (source.meta.date, source.meta.updated))
+        assert type(source.meta.draft) is bool and type(source.body_line) is int and type(source.digest) is str
+        assert all(type(k) is str and type(n) is int for k, n in source.meta_lines.items())
+        assert source.path.split("/")[:2] == ["content", source.lang]
     for name, output in manifest.outputs.items():
         assert isinstance(output, cache.Output) and ".." not in name.split("/") and not name.startswith("/")
         assert type(output.digest) is str and type(output.ids) is str and len(output.stat) == 3
+        assert all(type(n) is int for n in output.stat)
         assert output.deps is None or isinstance(output.deps, cache.Deps)
+        if output.deps is not None:
+            assert type(output.deps.state) is str and type(output.deps.page) is str
+            for (key, lang), url in output.deps.lookups:
+                assert type(key) is str and type(lang) is str and (url is None or type(url) is str)
+        assert all(len(a) == 4 and type(a[3]) is int for a in output.anchors)
         assert all(isinstance(p, Problem) and p.level == "warning" for p in output.problems)
 
 
@@ -477,6 +489,54 @@ def test_random_values_never_raise(
 ) -> None:
     name = cache.HEAD if which == "head" else some_shard(real_cache)
     payload = msgpack.packb(value, use_bin_type=True)
+    assert_valid(load_with(real_cache, tmp_path / "cache", name, header(payload) + payload, rename=True))
+
+
+def _replaced(value: Any, at: tuple[int, ...], new: Any) -> Any:
+    if not at:
+        return new
+    return (*value[: at[0]], _replaced(value[at[0]], at[1:], new), *value[at[0] + 1 :])
+
+
+def _position(value: Any, choice: st.DataObject) -> tuple[int, ...]:
+    """A part of the shard, one of its columns, and maybe one cell of that column: each column alike."""
+    at: tuple[int, ...] = ()
+    while isinstance(value, tuple) and value and (len(at) < 2 or choice.draw(st.booleans())):
+        i = choice.draw(st.integers(0, len(value) - 1))
+        at, value = (*at, i), value[i]
+    return at
+
+
+def test_every_column_with_an_odd_first_value_or_cut_short_never_raises(
+    real_cache: tuple[Path, Path, dict[str, bytes]], tmp_path: Path
+) -> None:
+    """Each column of each part of a shard, in turn: its first value a negative or huge number, text,
+    nothing or an array; the column one value short, or emptied."""
+    name = some_shard(real_cache)
+    value = msgpack.unpackb(real_cache[2][name].partition(b"\n\n")[2], use_list=False, strict_map_key=False)
+    tried = 0
+    for part in (1, 2):  # the sources and the outputs: columns (the inputs are a map)
+        for column, cells in enumerate(value[part]):
+            changes: list[Any] = [cells[:-1], ()] if cells else [(1,), ("x",)]
+            if cells:
+                changes += [(odd, *cells[1:]) for odd in (-2, -1, 2**40, "x", None, (), (0, 0))]
+            for changed in changes:
+                payload = msgpack.packb(_replaced(value, (part, column), changed), use_bin_type=True)
+                assert_valid(load_with(real_cache, tmp_path / "cache", name, header(payload) + payload, rename=True))
+                tried += 1
+    assert tried > 100
+
+
+@FUZZ
+@given(choice=st.data(), new=MSGPACK_VALUES | st.integers(-3, 3) | st.sampled_from([(), (1, 2, 3), ("a",)]))
+def test_a_shard_with_one_column_or_cell_replaced_never_raises(
+    real_cache: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, choice: st.DataObject, new: Any
+) -> None:
+    """The shard's own layout, one value changed: a count, a row number, a column cut short."""
+    name = some_shard(real_cache)
+    value = msgpack.unpackb(real_cache[2][name].partition(b"\n\n")[2], use_list=False, strict_map_key=False)
+    at = _position(value, choice)
+    payload = msgpack.packb(_replaced(value, at, new), use_bin_type=True)
     assert_valid(load_with(real_cache, tmp_path / "cache", name, header(payload) + payload, rename=True))
 
 
