@@ -232,18 +232,20 @@ def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
         listed = [(relative, st) for relative, st in listed if not relative.startswith(".") and "/." not in relative]
         taken = {f"{shown}/{relative}" for relative, _ in listed}
         _case_twins([path for path in taken if path.endswith(".md")], problems)
-        pages = [
-            (relative.split("/"), PageFile(f"{shown}/{relative}", entry.name, page_key(relative), st))
+        # A NUL sorts before any other character: "a/b" before "a-b", as the paths' parts sort.
+        listed.sort(key=lambda item: item[0].replace("/", "\0"))
+        found.extend(
+            PageFile(f"{shown}/{relative}", entry.name, page_key(relative), st)
             for relative, st in listed
-            if not _page_name_problem(f"{shown}/{relative}", relative, problems, taken)
-        ]
-        pages.sort(key=lambda item: item[0])
-        found.extend(file for _, file in pages)
+            if _GOOD_PATH.fullmatch(relative)
+            or not _page_name_problem(f"{shown}/{relative}", relative, problems, taken)
+        )
     return found
 
 
 # The staff guide's rule for page files (docs/editing.en.md), for every folder and file name in the path.
 PAGE_NAME = re.compile(r"[a-z0-9][a-z0-9-]*")
+_GOOD_PATH = re.compile(rf"(?:{PAGE_NAME.pattern}/)*{PAGE_NAME.pattern}\.md")  # every part follows it: no problem
 # Names that look meant as pages but are not read as pages: news.MD, news.md.txt, news.markdown, news.txt
 NEAR_MISS = re.compile(r"\.(md|markdown|mdown|mdwn|mkdn?)(\.[^/]*|~)?$|\.txt$", re.IGNORECASE)
 
