@@ -183,14 +183,18 @@ def _shard_of(key: str) -> int:
     return zlib.crc32(key.encode("utf-8")) % SHARDS
 
 
-def _split(manifest: Manifest) -> list[Shard]:
-    shards: list[Shard] = [({}, {}, {}) for _ in range(SHARDS)]
-    for key, entry in manifest.inputs.items():
-        shards[_shard_of(key)][0][key] = entry
-    for key, source in manifest.sources.items():
-        shards[_shard_of(key)][1][key] = source
-    for key, output in manifest.outputs.items():
-        shards[_shard_of(key)][2][key] = output
+def _split(manifest: Manifest, previous: Manifest | None) -> list[Shard]:
+    """The manifest's records by shard; a key the previous manifest held is where it was (no hash)."""
+    known: dict[str, int] = {}
+    for index, (_, old) in enumerate(previous.shards if previous else ()):
+        for old_records in old:
+            known.update(dict.fromkeys(old_records, index))
+    shards: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = [({}, {}, {}) for _ in range(SHARDS)]
+    parts: tuple[dict[str, Any], ...] = (manifest.inputs, manifest.sources, manifest.outputs)
+    for part, records in enumerate(parts):
+        for key, record in records.items():
+            found = known.get(key)
+            shards[_shard_of(key) if found is None else found][part][key] = record
     return shards
 
 
@@ -661,7 +665,7 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     """Write the shards that changed since ``previous``, then the head that names them all."""
     _make_folder(cache_dir)
     names: list[str] = []
-    for index, shard in enumerate(_split(manifest)):
+    for index, shard in enumerate(_split(manifest, previous)):
         if previous is not None and previous.shards:
             old_name, old = previous.shards[index]
             if _same(shard[0], old[0]) and _same(shard[1], old[1]) and _same(shard[2], old[2]):

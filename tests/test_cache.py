@@ -8,12 +8,12 @@ notice, and the site is built from scratch.
 
 from __future__ import annotations
 
-import datetime
-
 import dataclasses
+import datetime
 import os
 import pickle
 import shutil
+import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -575,3 +575,18 @@ def test_mutated_cache_files_never_raise(
         payload = mutated[start:]
         mutated = header(payload) + payload
     assert_valid(load_with(real_cache, tmp_path / "cache", name, mutated, rename=fix_checksum))
+
+
+def test_an_edit_rewrites_only_the_shards_of_what_it_changed(cached: Cached) -> None:
+    """Each record stays in its shard (the CRC of its key), so an edit rewrites only the shards of
+    the page's file and of the outputs it re-rendered; the others keep their files."""
+    before = {p.name[:8]: p.name for p in shards(cached.folder)}
+    page = cached.root / "content" / "en" / "about.md"
+    page.write_text(page.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    built = cached.build()
+    assert built.written, "the edit re-rendered something"
+    after = {p.name[:8]: p.name for p in shards(cached.folder)}
+    keys = ["content/en/about.md", *built.written]
+    expected = {f"shard-{zlib.crc32(key.encode()) % cache.SHARDS:02d}" for key in keys}
+    changed = {prefix for prefix in after if before.get(prefix) != after[prefix]}
+    assert changed and changed <= expected
