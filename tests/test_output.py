@@ -17,7 +17,10 @@ from sitegen.errors import BuildFailed, SiteError
 from sitegen.output import (
     MARKER,
     find_assets,
+    find_strays,
     hashed_name,
+    look_at_output,
+    look_covers,
     make_staging,
     publish_changes,
     publish_full,
@@ -348,3 +351,38 @@ def test_a_folder_set_aside_is_put_back_only_if_it_is_a_site(make_site: MakeSite
     with pytest.raises(BuildFailed):
         build_site(root, out, base_url="https://example.org", strict=True)  # basic has warnings: strict fails
     assert not out.exists(), "the junk was not made the site"
+
+
+def test_the_look_before_rendering_finds_every_output_not_as_recorded(tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    files = {"a/index.html": b"a", "b/index.html": b"b", "c/index.html": b"c", "d/index.html": b"d", "e.xml": b"e"}
+    publish_full(staged(out, files), out)
+    recorded = {name: stat_of(out / name) for name in files}
+    (out / "a" / "index.html").write_bytes(b"edited by hand")  # same inode, new size and mtime
+    (out / "b" / "index.html").unlink()
+    (out / "c" / "index.html").unlink()
+    (out / "c" / "index.html").write_bytes(b"c")  # the same bytes, another file
+    look = look_at_output(out, recorded, read_state(out))
+    assert look.moved == {"a/index.html", "b/index.html", "c/index.html"}
+
+
+def test_strays_found_with_an_earlier_look_are_those_found_without_it(tmp_path: Path) -> None:
+    """The look taken before rendering covers the recorded outputs' folders; a folder it did not
+    cover (a new page's) is looked at when the strays are sought."""
+    out = tmp_path / "site"
+    files = {"a/index.html": b"a", "b/index.html": b"b", "index.html": b"i"}
+    publish_full(staged(out, files), out)
+    state = read_state(out)
+    assert state is not None
+    recorded = {name: stat_of(out / name) for name in files}
+    look = look_at_output(out, recorded, state)
+    (out / "a" / "stray.html").write_bytes(b"put here by hand")
+    (out / "new").mkdir()
+    (out / "new" / "index.html").write_bytes(b"new page")
+    (out / "new" / "stray.js").write_bytes(b"alert(1)")
+    outputs = [*files, "new/index.html"]
+    early = find_strays(out, outputs, state.checked_ns, looked=(look.site, look_covers(recorded, state)))
+    late = find_strays(out, outputs, state.checked_ns)
+    # The earlier look saw a/ before the stray went in; a/ changed since the last build's look all the same.
+    assert "new/stray.js" in early.paths and early.paths == late.paths
+    assert early.started_ns <= late.started_ns
