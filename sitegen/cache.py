@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 
 import msgpack  # type: ignore[import-untyped]
 
-from .content import CONTENT_DIR, PageMeta, PageSource, page_key
+from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
 from .errors import Problem
 from .source import lstat_mode
 
@@ -156,7 +156,10 @@ Shard = tuple[dict[str, InputFile], dict[str, PageSource], dict[str, Output]]
 _SHARD_NAME = re.compile(r"shard-(\d\d)-[0-9a-f]{16}\.msgpack")
 DAMAGED = "damaged"  # left by build_lock where it had to replace a damaged cache folder or lock
 _OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards are shard-*), removed on save
-MAX_FILE = 1 << 30  # no cache file is read beyond this size
+# No cache file is read beyond this size, nor all of them together beyond MAX_TOTAL: a cache of 10,000 pages
+# is some 7 MB, and a crafted one of tiny records can take 25 times its size in memory to decode.
+MAX_FILE = 64 << 20
+MAX_TOTAL = 64 << 20
 # What no name may hold once each is written "/name/": an empty, "." or ".." part (an empty or
 # absolute name among them), a backslash or a NUL.
 _BAD_IN_NAMES = ("//", "/./", "/../", "\\", "\x00")
@@ -347,6 +350,9 @@ def _decode_sources(value: Any, where: Path) -> dict[str, PageSource]:
         and _all({bool}, drafts)
         and min(counts, default=0) >= 0
         and sum(counts) == len(keys) == len(numbers)
+        and "" not in titles  # what a parse of a page never gives
+        and {len(digest) for digest in set(digests)} <= {len(file_digest(""))}
+        and all(not name or (name.endswith(".html") and _is_plain(name)) for name in set(templates))
     ):
         raise Damaged(where)
     _check_names(paths, where)
@@ -415,6 +421,7 @@ def _decode_rows(rows: tuple[Any, ...], shared: dict[Any, Any], where: Path) -> 
 
 
 def _is_anchors(anchors: Any) -> bool:
+    """A page's links to #anchors: (href, key, fragment, line); a warning may show them on the terminal."""
     return type(anchors) is tuple and all(
         type(anchor) is tuple
         and len(anchor) == 4
@@ -422,6 +429,8 @@ def _is_anchors(anchors: Any) -> bool:
         and type(anchor[1]) is str
         and type(anchor[2]) is str
         and type(anchor[3]) is int
+        and anchor[3] >= 0
+        and not _CONTROL.search(anchor[0] + anchor[1] + anchor[2])
         for anchor in anchors
     )
 
@@ -476,6 +485,11 @@ def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str
             raise Damaged(where)  # lookups without Deps
         outputs[name] = Output(digest, out_stat, deps, found_problems.get(i, ()), found_anchors.get(i, ()), its_ids)
     return outputs
+
+
+def _is_plain(name: str) -> bool:
+    """A relative path that stays inside its folder (see ``_BAD_IN_NAMES``)."""
+    return not any(bad in f"/{name}/" for bad in _BAD_IN_NAMES)
 
 
 def _check_names(names: Collection[Any], where: Path) -> None:
@@ -637,6 +651,7 @@ def _load(cache_dir: Path, engine: str, root: Path, out: Path) -> Manifest | Non
         return None  # another site or output folder
     manifest = Manifest(engine, root_name, out_id, scanned_ns, site)
     shared: dict[Any, Any] = {}
+    total = 0
     for name in names:
         if not name:
             manifest.shards.append(("", ({}, {}, {})))
@@ -648,12 +663,22 @@ def _load(cache_dir: Path, engine: str, root: Path, out: Path) -> Manifest | Non
             raise Damaged(path) from None
         if payload is None or not name.endswith(f"-{digest_bytes(payload)[:16]}.msgpack"):
             raise Damaged(path)
+        total += len(payload)
+        if total > MAX_TOTAL:
+            raise Damaged(path)
         shard = _decode_shard(payload, shared, path)
-        manifest.inputs.update(shard[0])
-        manifest.sources.update(shard[1])
-        manifest.outputs.update(shard[2])
+        _merge(manifest.inputs, shard[0], path)
+        _merge(manifest.sources, shard[1], path)
+        _merge(manifest.outputs, shard[2], path)
         manifest.shards.append((name, shard))
     return manifest
+
+
+def _merge(records: dict[str, Any], found: dict[str, Any], where: Path) -> None:
+    count = len(records)
+    records.update(found)
+    if len(records) != count + len(found):  # a key in two shards: the engine writes each once
+        raise Damaged(where)
 
 
 def _shard_index(name: Any) -> int:

@@ -204,7 +204,40 @@ def _meta_title_int(cached: Cached, manifest: Manifest) -> Manifest:
     return dataclasses.replace(manifest, sources=sources, shards=[])
 
 
+def _source(change: Callable[[PageSource], PageSource]) -> Callable[[Cached, Manifest], Manifest]:
+    """One page's cached source changed as a parse never would; its stat trusted (scan time in the future)."""
+
+    def craft(cached: Cached, manifest: Manifest) -> Manifest:
+        key = "content/en/about.md"
+        sources = {**manifest.sources, key: change(manifest.sources[key])}
+        outputs = {name: o for name, o in manifest.outputs.items() if name != "en/about/index.html"}
+        return dataclasses.replace(manifest, sources=sources, outputs=outputs, scanned_ns=10**19, shards=[])
+
+    return craft
+
+
+def _meta(**values: Any) -> Callable[[PageSource], PageSource]:
+    return lambda source: dataclasses.replace(source, meta=dataclasses.replace(source.meta, **values))
+
+
+def _anchor(anchor: tuple[Any, ...]) -> Callable[[Cached, Manifest], Manifest]:
+    """A page's cached link to an #anchor, which a warning would print."""
+
+    def craft(cached: Cached, manifest: Manifest) -> Manifest:
+        name = "en/about/index.html"
+        outputs = {**manifest.outputs, name: manifest.outputs[name]._replace(anchors=(anchor,))}
+        return dataclasses.replace(manifest, outputs=outputs, shards=[])
+
+    return craft
+
+
 CRAFTED: dict[str, Callable[[Cached, Manifest], Manifest]] = {
+    "source digest of another length": _source(lambda source: dataclasses.replace(source, digest="0" * 40)),
+    "page title empty": _source(_meta(title="")),
+    "page template out of templates/": _source(_meta(template="../../../etc/passwd.html")),
+    "page template not .html": _source(_meta(template="base.txt")),
+    "anchor with a terminal escape": _anchor(("\x1b[2J#x", "about", "x", 3)),
+    "anchor on a negative line": _anchor(("#x", "about", "x", -7)),
     "output outside the output folder": _with_output_outside,
     "source read from outside the project": _with_source_outside,
     "cached problem raised to an error": _with_error,
@@ -590,3 +623,32 @@ def test_an_edit_rewrites_only_the_shards_of_what_it_changed(cached: Cached) -> 
     expected = {f"shard-{zlib.crc32(key.encode()) % cache.SHARDS:02d}" for key in keys}
     changed = {prefix for prefix in after if before.get(prefix) != after[prefix]}
     assert changed and changed <= expected
+
+
+def test_a_record_in_two_shards_is_not_trusted(real_cache: tuple[Path, Path, dict[str, bytes]], tmp_path: Path) -> None:
+    """The engine writes each key in one shard; a second copy elsewhere (which would win) means a forged cache."""
+    names = sorted(n for n in real_cache[2] if n.startswith("shard-"))
+    values = {n: msgpack.unpackb(real_cache[2][n].partition(b"\n\n")[2], use_list=False) for n in names}
+    owner = next(n for n in names if values[n][0])
+    key, (stat, _) = next(iter(values[owner][0].items()))
+    other = next(n for n in names if n != owner)
+    inputs = {**values[other][0], key: (stat, "f" * 32)}
+    payload = msgpack.packb((inputs, *values[other][1:]), use_bin_type=True)
+    assert load_with(real_cache, tmp_path / "cache", other, header(payload) + payload, rename=True) is None
+
+
+@pytest.mark.parametrize("limit", ["MAX_FILE", "MAX_TOTAL"])
+def test_a_cache_beyond_the_size_limits_is_not_read(
+    real_cache: tuple[Path, Path, dict[str, bytes]], tmp_path: Path, limit: str
+) -> None:
+    """A crafted cache of tiny records costs many times its size to decode: its size is bounded."""
+    root, out, files = real_cache
+    shards = [data for name, data in files.items() if name.startswith("shard-")]
+    # MAX_FILE bounds a whole file, MAX_TOTAL the payloads (after each header) of all the shards
+    size = max(map(len, shards)) - 1 if limit == "MAX_FILE" else sum(len(s.partition(b"\n\n")[2]) for s in shards) - 1
+    name = some_shard(real_cache)
+    assert load_with(real_cache, tmp_path / "cache", name, files[name]) is not None, "within the limits"
+    notices: list[Problem] = []
+    with mock.patch.object(cache, limit, size):
+        assert load_manifest(tmp_path / "cache", engine_fingerprint(), root, out, notices=notices) is None
+    assert [n.level for n in notices] == ["notice"]
