@@ -84,7 +84,8 @@ from .source import lstat_mode
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
 SOURCE_DIRS = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, ASSETS_DIR, LOCALES_DIR, ".git")
-SWAP_DIR = "swap"  # in the output's cache folder: what this module keeps behind the output
+SWAP_DIR = ".sitegen-swap"  # beside the output, like the cache: what this module keeps behind the output
+_OLD_SWAP = "swap"  # where earlier versions kept it: in the output's cache folder
 BACK = "back"  # the back tree
 ASIDE = "aside"  # the old site, between the two renames of a swap without RENAME_EXCHANGE
 STATE = "state.json"  # what the back tree and the output were when the last build ended
@@ -242,10 +243,10 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
         if source.is_relative_to(shown):  # a source folder linked from elsewhere in the project
             raise refuse(f"contains the site's sources ({name}/)")
     caches = [cache_dir.resolve()] if cache_dir is not None else []
-    if any(part == CACHE_DIR for part in shown.parts) or any(
+    if any(part in (CACHE_DIR, SWAP_DIR) for part in shown.parts) or any(
         shown.is_relative_to(c) or c.is_relative_to(shown) for c in caches
     ):
-        raise refuse(f"is inside a build cache ({CACHE_DIR}/)")
+        raise refuse(f"is inside a build cache ({CACHE_DIR}/ or {SWAP_DIR}/)")
     if os.path.islink(out) and not os.path.exists(out):
         raise refuse(
             f"is a link to {os.readlink(out)}, which does not exist",
@@ -271,7 +272,10 @@ def check_output(root: Path, out: Path, cache_dir: Path | None = None) -> None:
 
 
 def swap_dir(out: Path) -> Path:
-    return default_cache_dir(out) / SWAP_DIR
+    """``.sitegen-swap/<output name>`` beside the output: the build's own, apart from the cache, which
+    a CI system restores from elsewhere (a back tree brought in with it would be published)."""
+    out = out.resolve()
+    return out.parent / SWAP_DIR / out.name
 
 
 def make_staging(out: Path) -> Path:
@@ -314,6 +318,7 @@ def remove_leftovers(out: Path) -> None:
     for path in out.parent.iterdir() if out.parent.is_dir() else ():
         if leftover.fullmatch(path.name) and stat.S_ISDIR(lstat_mode(path)):
             shutil.rmtree(path, ignore_errors=True)
+    _remove(default_cache_dir(out) / _OLD_SWAP)
 
 
 def _remove(path: Path) -> None:
@@ -453,7 +458,8 @@ def read_state(out: Path) -> SwapState | None:
     if not isinstance(raw, dict) or raw.get("version") != STATE_VERSION or _pair(raw.get("site")) != site:
         return None
     checked = raw.get("checked_ns")
-    if type(checked) is not int:
+    now = time.time_ns()
+    if type(checked) is not int or checked > now:  # a look "after now" would cover what comes next
         return None
     back, lag = _pair(raw.get("back")), raw.get("lag")
     try:
@@ -467,6 +473,7 @@ def read_state(out: Path) -> SwapState | None:
         or not isinstance(lag, list)
         or not all(safe_relative(p) for p in lag)
         or type(back_checked) is not int
+        or back_checked > now
     ):
         return SwapState(site, checked)
     return SwapState(site, checked, back, tuple(lag), back_checked)
@@ -540,7 +547,9 @@ class FolderLook(NamedTuple):
 def look_at_folders(top: Path, folders: Iterable[str], checked_ns: int) -> FolderLook:
     """Which of ``folders`` under ``top`` changed since ``checked_ns`` (less a racy margin), and which are not folders.
 
-    The margin is ``RACY_NS`` where the folder's mtime is a whole number of milliseconds (a coarse file
+    An entry added to or removed from a folder changes its mtime and its ctime; the ctime is read, because
+    setting the mtime back (``touch -d``) sets the ctime to now. The margin is ``RACY_NS`` where the ctime is a
+    whole number of milliseconds (a coarse file
     system), else ``FINE_RACY_NS``: after a build that made every folder, the next one need not list
     them all again. A folder that is gone is neither: the files that were in it are made again.
     """
@@ -554,8 +563,8 @@ def look_at_folders(top: Path, folders: Iterable[str], checked_ns: int) -> Folde
             continue
         if not stat.S_ISDIR(st.st_mode):
             look.odd.append(folder)
-        elif st.st_mtime_ns >= checked_ns - (RACY_NS if st.st_mtime_ns % 1_000_000 == 0 else FINE_RACY_NS):
-            look.changed.append(folder)
+        elif st.st_ctime_ns >= checked_ns - (RACY_NS if st.st_ctime_ns % 1_000_000 == 0 else FINE_RACY_NS):
+            look.changed.append(folder)  # the ctime, which no one can set back as they can the mtime
     return look
 
 
@@ -718,6 +727,9 @@ def publish_changes(
     it was last looked at as the output are listed, and what no build made in them is removed.
     """
     back = swap_dir(out) / BACK
+    # The outputs a build removes are files: a folder of the site named as one by the cache (which is
+    # untrusted) is no output, and neither it nor the pages in it are removed.
+    removed = [path for path in removed if not stat.S_ISDIR(lstat_mode(out / path))]
     clear_state(out)
     lag = state.lag if state is not None and state.back is not None else None
     if lag is not None and state is not None:

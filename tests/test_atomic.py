@@ -25,6 +25,7 @@ import pytest
 
 from sitegen import output
 from sitegen.errors import BuildFailed
+from sitegen.output import swap_dir
 from sitegen.pipeline import build_site
 
 from .conftest import REPO, SITES
@@ -134,7 +135,7 @@ def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]
     assert listing(out) == expected[1]
     subprocess.run(build_command(root, out), check=True, capture_output=True)
     assert listing(out) == expected[1]
-    swap = out.parent / ".sitegen-cache" / "site" / "swap"
+    swap = swap_dir(out)
     assert {p.name for p in swap.iterdir()} <= {"back", "state.json"}, "no leftovers"
     report[scenario] = outcomes
 

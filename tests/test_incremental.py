@@ -23,6 +23,7 @@ from sitegen.config import load_config
 from sitegen.content import find_pages
 from sitegen.errors import BuildFailed, Collector, Problem
 from sitegen.inputs import FileIndex, PageScanner
+from sitegen.output import swap_dir
 from sitegen.pipeline import Built, build_site
 
 from .conftest import REPO, SITES, tree_digest
@@ -256,7 +257,9 @@ def test_second_build_without_changes_writes_no_files(tmp_path: Path) -> None:
     second = build_site(root, out, jobs=1)
     assert (second.rendered, second.written, second.removed, second.full) == (0, (), (), False)
     assert file_identities(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"], "no staging left"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", ".sitegen-swap", "site", "src"], (
+        "no staging left"
+    )
 
 
 def test_an_edit_rebuilds_the_page_and_its_translation_only(tmp_path: Path) -> None:
@@ -374,7 +377,7 @@ def test_a_failed_incremental_build_changes_nothing(tmp_path: Path) -> None:
         build_site(root, out, jobs=1)
     assert tree_digest(out) == before
     assert {p.name: p.read_bytes() for p in default_cache_dir(out).glob("*.msgpack")} == cached
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", ".sitegen-swap", "site", "src"]
     clock.write(root, "templates/other.html", SITE["templates/other.html"])
     build_site(root, out, jobs=1)
     assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
@@ -396,7 +399,7 @@ def interrupted_update(
     before = tree_digest(out)
     moved: list[str] = []
     real_replace = os.replace
-    swap = default_cache_dir(out) / "swap"
+    swap = swap_dir(out)
 
     def replace(source: str | Path, target: str | Path) -> None:
         if not Path(target).is_relative_to(swap) or Path(target).name == "state.json":
@@ -420,8 +423,8 @@ def test_an_update_cut_short_leaves_the_old_site_and_the_next_build_finishes_it(
     root, out, moved, before = interrupted_update(tmp_path, monkeypatch, cut)
     assert len(moved) == cut
     assert tree_digest(out) == before and (out / "th/news/a/index.html").is_file(), "the old site, whole"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"]
-    assert sorted(p.name for p in (default_cache_dir(out) / "swap").iterdir()) == ["back"], "no staging; state gone"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", ".sitegen-swap", "site", "src"]
+    assert sorted(p.name for p in (swap_dir(out)).iterdir()) == ["back"], "no staging; state gone"
     build_site(root, out, jobs=1)
     assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
 
@@ -435,8 +438,10 @@ def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
     for name in others:
         (tmp_path / name).mkdir()
     build_site(root, out, jobs=1)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*others, ".sitegen-cache", "site", "src"])
-    swap = default_cache_dir(out) / "swap"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [*others, ".sitegen-cache", ".sitegen-swap", "site", "src"]
+    )
+    swap = swap_dir(out)
     for name in ("new-x1y2z3w4", "aside"):  # a staging folder; an old site set aside, with the site in place
         (swap / name / "th").mkdir(parents=True)
     (swap / ".state-ab_1cd2e").write_text("{")  # a state cut short while it was written
@@ -455,7 +460,7 @@ def test_a_swap_folder_of_the_wrong_shape_means_a_slower_build_not_an_error(tmp_
     build_site(root, out, jobs=1)
     clock.write(root, "content/th/about.md", "---\ntitle: ใหม่\n---\n\nใหม่\n")
     build_site(root, out, jobs=1)  # now there is a back tree
-    swap = default_cache_dir(out) / "swap"
+    swap = swap_dir(out)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "keep.txt").write_text("keep")

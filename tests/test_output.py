@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.cache import default_cache_dir
+from sitegen.cache import Output, default_cache_dir, engine_fingerprint, load_manifest, save_manifest
 from sitegen.cli import main
 from sitegen.errors import BuildFailed, SiteError
 from sitegen.output import (
@@ -66,7 +67,7 @@ def test_a_full_publish_replaces_the_whole_output(tmp_path: Path) -> None:
     publish_full(staged(out, {"a.html": b"one", "old.html": b"old"}), out)
     publish_full(staged(out, {"a.html": b"two"}), out)
     assert tree_digest(out) == {"a.html": hashlib.sha256(b"two").hexdigest()}
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-swap", "site"]
     assert sorted(p.name for p in swap_dir(out).iterdir()) == ["state.json"], "no staging, old folder or back tree left"
 
 
@@ -85,7 +86,7 @@ def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_pa
             "keep.html": hashlib.sha256(b"k").hexdigest(),
         }
         assert not (out / "news").exists(), "folders emptied by a removal go too"
-        assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site"]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-swap", "site"]
         assert (out / "keep.html").stat().st_nlink == 2, "shared with the back tree"
 
 
@@ -148,8 +149,9 @@ def snapshot(folder: Path) -> dict[str, str]:
         ("locales", "is inside the site's sources (locales/)"),
         (".git", "is inside the site's sources (.git/)"),
         (".git/objects/site", "is inside the site's sources (.git/)"),
-        (".sitegen-cache/site", "is inside a build cache (.sitegen-cache/)"),
-        ("../.sitegen-cache", "is inside a build cache (.sitegen-cache/)"),
+        (".sitegen-cache/site", "is inside a build cache (.sitegen-cache/ or .sitegen-swap/)"),
+        ("../.sitegen-cache", "is inside a build cache (.sitegen-cache/ or .sitegen-swap/)"),
+        (".sitegen-swap/site", "is inside a build cache (.sitegen-cache/ or .sitegen-swap/)"),
         ("site.yaml", "is a file, not a folder"),
         ("notes", "holds files that no build wrote (it has no .sitegen-output file)"),
     ],
@@ -234,7 +236,7 @@ def test_a_cache_folder_beside_an_unmarked_folder_does_not_make_it_an_output(
     assert snapshot(out) == before
 
 
-@pytest.mark.parametrize("what", ["file", "folder", "link-out", "page"])
+@pytest.mark.parametrize("what", ["file", "folder", "link-out", "page", "file-dated-back", "state-from-the-future"])
 def test_nothing_put_into_the_back_tree_is_published(make_site: MakeSite, tmp_path: Path, what: str) -> None:
     """The back tree is exchanged with the output: what is added to it (by hand, or a stray that
     landed in the output while a build was swapping it out) was published, for good."""
@@ -249,7 +251,7 @@ def test_nothing_put_into_the_back_tree_is_published(make_site: MakeSite, tmp_pa
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "key").write_text("SECRET")
-    if what == "file":
+    if what in ("file", "file-dated-back", "state-from-the-future"):
         (back / "en" / "injected.html").write_text("<h1>INJECTED</h1>")
     elif what == "folder":
         (back / "en" / "injected").mkdir()
@@ -264,6 +266,12 @@ def test_nothing_put_into_the_back_tree_is_published(make_site: MakeSite, tmp_pa
     swapped = read_state(out)
     assert swapped is not None
     os.utime(back / "en", ns=(swapped.checked_ns, swapped.checked_ns))
+    if what == "file-dated-back":  # the folder's mtime set to long before any look
+        os.utime(back / "en", ns=(10**9, 10**9))
+    elif what == "state-from-the-future":  # a state claiming a look after the stray went in
+        raw = json.loads((swap_dir(out) / "state.json").read_text())
+        raw["back_checked_ns"] = raw["checked_ns"] = time.time_ns() + 10**15
+        (swap_dir(out) / "state.json").write_text(json.dumps(raw))
     time.sleep(0.2)
     page.write_text(page.read_text(encoding="utf-8") + "\nTwo.\n", encoding="utf-8")
     build_site(root, out)
@@ -274,6 +282,26 @@ def test_nothing_put_into_the_back_tree_is_published(make_site: MakeSite, tmp_pa
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*")) == sorted(
         p.relative_to(clean).as_posix() for p in clean.rglob("*")
     )
+
+
+def test_a_back_tree_brought_in_with_the_cache_is_never_published(make_site: MakeSite, tmp_path: Path) -> None:
+    """The cache is restored from elsewhere by CI systems: the back tree is kept apart from it, and what an
+    earlier version kept in the cache's folder (or an attacker put there as one) is deleted, not used."""
+    root = make_site()
+    out = tmp_path / "site"
+    build_site(root, out)
+    planted = default_cache_dir(out) / "swap"
+    shutil.copytree(out, planted / "back")
+    (planted / "back" / "en" / "index.html").write_text("<h1>DEFACED by the cache</h1>")
+    state = read_state(out)
+    assert state is not None
+    (planted / "state.json").write_text(json.dumps({"version": 1, "site": list(state.site), "lag": []}))
+    page = root / "content/en/about.md"
+    for line in ("One.", "Two."):
+        page.write_text(page.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+        build_site(root, out)
+    assert "DEFACED" not in (out / "en" / "index.html").read_text()
+    assert not planted.exists()
 
 
 @pytest.mark.parametrize(
@@ -386,3 +414,25 @@ def test_strays_found_with_an_earlier_look_are_those_found_without_it(tmp_path: 
     # The earlier look saw a/ before the stray went in; a/ changed since the last build's look all the same.
     assert "new/stray.js" in early.paths and early.paths == late.paths
     assert early.started_ns <= late.started_ns
+
+
+def test_a_recorded_output_named_after_a_folder_removes_no_folder(make_site: MakeSite, tmp_path: Path) -> None:
+    """A crafted cache records an output named like a folder of the site ("en"): the build removes the
+    outputs it no longer makes, and would have removed that whole folder from the back tree it publishes."""
+    root = make_site()
+    out = tmp_path / "site"
+    page = root / "content/en/about.md"
+    build_site(root, out)
+    page.write_text(page.read_text(encoding="utf-8") + "\nOne.\n", encoding="utf-8")
+    build_site(root, out)  # now there is a back tree
+    folder = default_cache_dir(out)
+    manifest = load_manifest(folder, engine_fingerprint(), root, out.resolve())
+    assert manifest is not None
+    forged = {**manifest.outputs, "en": Output("0" * 32, (0, 0, 0))}
+    save_manifest(folder, dataclasses.replace(manifest, outputs=forged, shards=[]), None)
+    clean = tmp_path / "clean"
+    for line in ("Two.", "Three.", "Four."):  # and the builds after it, which bring the back tree up to date
+        page.write_text(page.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
+        build_site(root, out)
+        build_site(root, clean, cache_dir=tmp_path / "clean-cache", incremental=False)
+        assert tree_digest(out) == tree_digest(clean)
