@@ -329,7 +329,8 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "a key given twice in site.yaml": (
         {"site.yaml": GOOD_SITE + "base_url: https://example.com\n"},
         [
-            "site.yaml:20: error: 'base_url' is given twice, on lines 6 and 20"
+            f"site.yaml:{GOOD_SITE.count(chr(10)) + 1}: error: 'base_url' is given twice,"
+            f" on lines 6 and {GOOD_SITE.count(chr(10)) + 1}"
             " (keep one of them: the build cannot tell which is right)"
         ],
     ),
