@@ -128,13 +128,13 @@ class _Reader:
 
     def note_empty(self, keys: Keys) -> None:
         name = self.field_name(keys)
-        lang = str(keys[-1]) if keys and keys[-1] in self.config.codes else ""  # 'bank.en': English's
+        lang = str(keys[-1]) if keys and keys[-1] in self.config.codes else ""  # 'name.en': English's
         line = self.doc.line(*keys)
         hint = "fill it in when the fact is known"
         self.empty.append(Problem(self.shown, line, f"'{name}' is empty", hint, "notice", "empty-data", lang))
 
     def field_name(self, keys: Keys) -> str:
-        """A field's name for people: list items by their ``key`` when they have one (offices)."""
+        """A field's name for people: list items by their ``key`` when they have one."""
         parts: list[str] = []
         value = self.doc.value
         for key in keys:
@@ -356,7 +356,7 @@ def read_shapes(doc: Yaml, shown: str, problems: Collector) -> Shapes:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
-        hint = "write each data file's name (bank for data/bank.yaml) on a line of its own, its keys below it"
+        hint = "write each data file's name (contact for data/contact.yaml) on a line of its own, its keys below it"
         problems.error("'data' must list the data files by name", shown, doc.line("data"), hint)
         return ()
     shapes = ((str(name), _read_shape(doc, shown, ("data", name), value, problems)) for name, value in raw.items())
@@ -423,7 +423,7 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
 
 
 def data_files(root: Path) -> list[Path]:
-    """The data files a build reads: ``data/*.yaml``, hidden files (an editor's ``.#bank.yaml``) left out.
+    """The data files a build reads: ``data/*.yaml``, hidden files (an editor's ``.#contact.yaml``) left out.
 
     A ``data/`` that is a link out of the project is a ``SiteError``, before it is listed."""
     folder = root / DATA_DIR
