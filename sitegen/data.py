@@ -126,6 +126,10 @@ class _Reader:
     def error(self, keys: Keys, message: str, hint: str = "") -> None:
         self.problems.error(message, self.shown, self.doc.line(*keys), hint)
 
+    def name(self, keys: Keys) -> str:
+        """The key a value is under, or for the whole file its name ("events" for data/events.yaml)."""
+        return str(keys[-1]) if keys else self.shown.removeprefix(f"{DATA_DIR}/").removesuffix(".yaml")
+
     def note_empty(self, keys: Keys) -> None:
         name = self.field_name(keys)
         lang = str(keys[-1]) if keys and keys[-1] in self.config.codes else ""  # 'name.en': English's
@@ -195,12 +199,11 @@ class _Reader:
     def list(self, shape: Shape, value: Any, keys: Keys) -> Any:
         item = shape.item or Shape("any")
         if not isinstance(value, list):
+            name, example = self.name(keys), f'"{item.like}"' if item.like else "..."
             if item.fields:
-                name = str(keys[-1]) if keys else self.shown.removeprefix(f"{DATA_DIR}/").removesuffix(".yaml")
                 self.error(keys, f"{name} must be a list, each item starting with '- {item.fields[0][0]}:'")
             else:
-                example = f'"{item.like}"' if item.like else "..."
-                self.error(keys, f"'{keys[-1]}' must be a list", f"write {keys[-1]}: [{example}]")
+                self.error(keys, f"'{name}' must be a list", f"write {name}: [{example}]")
             return value
         checked = (self.check(item, one, (*keys, i)) for i, one in enumerate(value))
         return [one for one in checked if one is not None]  # a phone that is not one is reported, and left out
@@ -213,12 +216,9 @@ class _Reader:
             return None
         written = value.strip()
         if not PHONE.fullmatch(written):
-            hint = "use only the digits 0-9, spaces, dashes and a leading +"
-            self.error(
-                keys,
-                f"'{written}' is not a valid phone number",
-                hint + "," * bool(like) + self.phone_examples(like, " or "),
-            )
+            examples = self.phone_examples(like, " or ")
+            hint = "use only the digits 0-9, spaces, dashes and a leading +" + "," * bool(examples) + examples
+            self.error(keys, f"'{written}' is not a valid phone number", hint)
             return None
         if SHORT_CODE.fullmatch(written):
             return Phone(written, "", written)
@@ -238,7 +238,10 @@ class _Reader:
             return None
 
     def phone_examples(self, like: str, between: str) -> str:
-        """The site's example in both forms, for a hint: " like 034-434726, or +66 34 434 726"."""
+        """The site's example (else one for its region) in both forms, for a hint: " like 034-434726, or +66 34 434 726"."""
+        example = phonenumbers.example_number(self.config.phone_region) if self.config.phone_region else None
+        if example is not None and not like:
+            like = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
         if not like:
             return ""
         number = self.parse_phone(like)
@@ -260,7 +263,7 @@ _Check = Callable[["_Reader", Any, Keys, "Shape", Within], Any]
 
 def _text(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
     if not isinstance(value, str | Localized):
-        r.error(keys, f"'{keys[-1]}' must be text", 'put it in quotes, like "..."')
+        r.error(keys, f"'{r.name(keys)}' must be text", 'put it in quotes, like "..."')
     return value
 
 
@@ -306,13 +309,13 @@ def _email(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> 
 
 def _date(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
     if value != "" and not isinstance(value, datetime.date):
-        r.error(keys, f"'{keys[-1]}' must be a date", "write it as YYYY-MM-DD")
+        r.error(keys, f"'{r.name(keys)}' must be a date", "write it as YYYY-MM-DD")
     return value
 
 
 def _true_false(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
     if not isinstance(value, bool):
-        r.error(keys, f"'{keys[-1]}' must be true or false", "write true or false, without quotes")
+        r.error(keys, f"'{r.name(keys)}' must be true or false", "write true or false, without quotes")
     return value
 
 
