@@ -212,7 +212,8 @@ class _Reader:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
-            self.error(keys, "a phone number must be text", f'put it in quotes, like "{like or "0123"}"')
+            examples = self.phone_examples(like, ", or ")
+            self.error(keys, "a phone number must be text", "put it in quotes" + "," * bool(examples) + examples)
             return None
         written = value.strip()
         if not PHONE.fullmatch(written):
@@ -261,15 +262,33 @@ Within = tuple["Shape", dict[str, Any]] | None  # the record a value is in, and 
 _Check = Callable[["_Reader", Any, Keys, "Shape", Within], Any]
 
 
-def _text(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    if not isinstance(value, str | Localized):
-        r.error(keys, f"'{r.name(keys)}' must be text", 'put it in quotes, like "..."')
-    return value
+def _must_be(types: type | tuple[type, ...], what: str, hint: str) -> _Check:
+    """The check of a kind that is a type of YAML value (an empty value is only noted, by ``note_empty``)."""
+
+    def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
+        if value != "" and not isinstance(value, types):
+            r.error(keys, f"'{r.name(keys)}' must be {what}", hint)
+        return value
+
+    return check
+
+
+def _matches(pattern: re.Pattern[str], what: str, hint: str) -> _Check:
+    """The check of a kind of text that must match ``pattern`` whole."""
+
+    def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
+        if value and (not isinstance(value, str) or not pattern.fullmatch(value)):
+            r.error(keys, f"'{value}' is not {what}", hint)
+        return value
+
+    return check
 
 
 def _account_number(r: _Reader, number: Any, keys: Keys, shape: Shape, within: Within) -> Any:
     if not isinstance(number, str):
-        r.error(keys, "the account number must be text", f'put it in quotes, like "{shape.like or "123-4-56789-0"}"')
+        r.error(
+            keys, "the account number must be text", "put it in quotes" + (f', like "{shape.like}"' * bool(shape.like))
+        )
         return number
     record, siblings = within or (Shape("record"), {})
     form = next((str(siblings.get(key) or "") for key, field in record.fields if field.kind == "account format"), "")
@@ -294,44 +313,19 @@ def _swift(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> 
     return value
 
 
-def _url(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    if value and (not isinstance(value, str) or not URL.fullmatch(value)):
-        hint = "write it in full, starting with https://, in plain Latin letters"
-        r.error(keys, f"'{value}' is not a web address", hint)
-    return value
-
-
-def _email(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    if value and (not isinstance(value, str) or not EMAIL.fullmatch(value)):
-        r.error(keys, f"'{value}' is not an e-mail address", "write it like name@example.org, in plain Latin letters")
-    return value
-
-
-def _date(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    if value != "" and not isinstance(value, datetime.date):
-        r.error(keys, f"'{r.name(keys)}' must be a date", "write it as YYYY-MM-DD")
-    return value
-
-
-def _true_false(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    if not isinstance(value, bool):
-        r.error(keys, f"'{r.name(keys)}' must be true or false", "write true or false, without quotes")
-    return value
-
-
 # The kinds of value ``site.yaml``'s ``data:`` may name, and the check of each. An "account format" (# for
 # each digit, like ###-#-#####-#) is the shape of the "account number" beside it; without one, an account
 # number is digits, spaces and dashes.
 KINDS: dict[str, _Check] = {
-    "text": _text,
+    "text": _must_be((str, Localized), "text", 'put it in quotes, like "..."'),
     "phone": lambda r, value, keys, shape, within: r.phone(value, keys, shape.like),
     "account number": _account_number,
-    "account format": _text,
+    "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
     "swift": _swift,
-    "url": _url,
-    "email": _email,
-    "date": _date,
-    "true/false": _true_false,
+    "url": _matches(URL, "a web address", "write it in full, starting with https://, in plain Latin letters"),
+    "email": _matches(EMAIL, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
+    "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),
+    "true/false": _must_be(bool, "true or false", "write true or false, without quotes"),
     "any": lambda r, value, keys, shape, within: value,
 }
 
