@@ -345,6 +345,7 @@ class Shape:
 
 Shapes = tuple[tuple[str, "Shape"], ...]  # data file name (without .yaml) → its shape
 _KIND_HINT = "write a kind such as 'text', 'optional phone' or 'list of email'"
+_KIND = re.compile(r"(optional )?(list of )?(.*)", re.DOTALL)  # matches any text
 
 
 def read_shapes(doc: Yaml, shown: str, problems: Collector) -> Shapes:
@@ -376,17 +377,13 @@ def _read_shape(doc: Yaml, shown: str, keys: Keys, value: Any, problems: Collect
         problems.error(f"'{name}' must say what kind of value it is", shown, doc.line(*keys), _KIND_HINT)
         return None
     words, _, like = value.partition(", like ")
-    kind = " ".join(words.split())
-    optional = kind.startswith("optional ")
-    kind = kind.removeprefix("optional ")
-    listed = kind.startswith("list of ")
-    kind = kind.removeprefix("list of ")
+    optional, listed, kind = _KIND.fullmatch(" ".join(words.split())).groups()  # type: ignore[union-attr]
     if kind not in KINDS:
         hint = did_you_mean(kind, KINDS)
         problems.error(f"unknown kind '{kind}' for '{name}'", shown, doc.line(*keys), hint)
         return None
     shape = Shape(kind, like=like.strip())
-    return Shape("list", optional, item=shape) if listed else replace(shape, optional=optional)
+    return Shape("list", bool(optional), item=shape) if listed else replace(shape, optional=bool(optional))
 
 
 def load_data(config: SiteConfig, problems: Collector) -> SiteData:

@@ -613,7 +613,7 @@ def serve(root: Path, host: str, port: int) -> int:
 
 
 def _serve(preview: Preview, host: str, port: int) -> int:
-    with contextlib.suppress(BuildFailed, SiteError):  # the first build reports it
+    with contextlib.suppress(BuildFailed, SiteError, OSError):  # the first build reports it
         config = load_config(preview.root)
         preview.default_lang = config.default_lang
         preview.translations = load_translations(config, Collector())  # for an error page before a good build
