@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
+from sitegen.pipeline import build_site
 
 from .conftest import REPO, MakeSite, parse
 
@@ -202,3 +203,23 @@ def test_its_own_checks_fire_at_file_and_line(
     assert code == 1
     assert lines == [expected, "1 error; nothing was written"]
     assert not out.exists()
+
+
+def test_an_edit_to_the_imported_json_ld_partial_reaches_every_page(make_site: MakeSite, tmp_path: Path) -> None:
+    """The partial is imported (worked out once per language), yet recorded as used by each page: the
+    incremental build re-renders them all, as a clean build would."""
+    root = make_site(base=SITE)
+    out = tmp_path / "out"
+    build_site(root, out, jobs=1)
+    partial = root / "templates" / "partials" / "jsonld.html"
+    partial.write_text(partial.read_text(encoding="utf-8").replace('"Organization"', '"NGO"'), encoding="utf-8")
+    built = build_site(root, out, jobs=1)
+    assert sorted(name for name in built.written if name.endswith("index.html") and "/" in name) == [
+        "de/about/index.html",
+        "de/index.html",
+        "en/about/index.html",
+        "en/index.html",
+    ]
+    for page in ("de/index.html", "en/about/index.html"):
+        ld = json.loads(parse(out / page).cssselect('script[type="application/ld+json"]')[0].text or "")
+        assert ld["@type"] == "NGO"
