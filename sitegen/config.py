@@ -9,6 +9,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
+from .data import Shapes, read_shapes
 from .errors import Collector, SiteError, did_you_mean
 from .source import Yaml, load_yaml, read_source
 
@@ -42,6 +43,7 @@ class SiteConfig:
     menu: tuple[str, ...]
     footer_menu: tuple[str, ...]
     phone_region: str
+    data: Shapes = ()  # what each data file holds (data.read_shapes)
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -73,7 +75,7 @@ def check_base_url(value: str, shown: str, line: int) -> str:
     return url
 
 
-_TOP_KEYS = ("title", "base_url", "default_lang", "languages", "menu", "footer_menu", "phone_region")
+_TOP_KEYS = ("title", "base_url", "default_lang", "languages", "menu", "footer_menu", "phone_region", "data")
 _LANG_KEYS = ("code", "name", "locale", "og_locale", "calendar", "missing")
 
 
@@ -225,8 +227,9 @@ def load_config(root: Path) -> SiteConfig:
             "'phone_region' must be a two-letter country code such as TH", CONFIG_FILE, doc.line("phone_region")
         )
 
+    shapes = read_shapes(doc, CONFIG_FILE, problems)
     problems.raise_errors()
-    return SiteConfig(root, title, base_url, default_lang, tuple(languages), menu, footer_menu, phone_region)
+    return SiteConfig(root, title, base_url, default_lang, tuple(languages), menu, footer_menu, phone_region, shapes)
 
 
 def _page_list(doc: Yaml, raw: dict[str, Any], key: str, problems: Collector) -> tuple[str, ...]:

@@ -1,23 +1,28 @@
 """``data/*.yaml``: language-neutral facts, validated on load and resolved per language.
 
-Any file is loaded as it is. A mapping whose keys are all language codes is text in
-several languages. Four files have a schema, because a wrong value there costs a
-donation or a call for help: ``bank``, ``organisation``, ``offices`` and ``hotlines``.
+A mapping whose keys are all language codes is text in several languages. The site says in
+``site.yaml`` (its ``data:`` section) what each file holds: its keys, and the kind of each value
+(``KINDS``: phone, account number, SWIFT/BIC, web and e-mail address, date, text...). A file the
+site says nothing about is loaded as it is. ``read_shapes`` reads the declaration, ``_Reader``
+checks a file against it, reporting each mistake at its line.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import phonenumbers
 
-from .config import SiteConfig
 from .errors import Collector, Problem, SiteError, did_you_mean
 from .source import Keys, Yaml, inside_project, load_yaml, read_source
+
+if TYPE_CHECKING:  # config imports this module, for read_shapes
+    from .config import SiteConfig
 
 DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
@@ -25,12 +30,12 @@ DATA_DIR = "data"
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
 # looks right and leads elsewhere. A URL's host is followed by a port, a path, a query or nothing, so
-# "https://lpn.org@evil.example" (a user name, then another host) is refused.
+# "https://example.org@evil.example" (a user name, then another host) is refused.
 _HOST = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}")
 URL = re.compile(rf"https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
 DIGIT = "[0-9]"
-ACCOUNT_NUMBER = re.compile(f"{DIGIT}[0-9 -]{{4,32}}{DIGIT}")  # when the bank file gives no account_format
+ACCOUNT_NUMBER = re.compile(f"{DIGIT}[0-9 -]{{4,32}}{DIGIT}")  # when no "account format" is given beside it
 PHONE = re.compile(r"\+?[0-9][0-9 -]*[0-9]")  # what phonenumbers then checks; it would read letters as digits
 SHORT_CODE = re.compile(f"{DIGIT}{{3,5}}")
 
@@ -121,15 +126,19 @@ class _Reader:
     def error(self, keys: Keys, message: str, hint: str = "") -> None:
         self.problems.error(message, self.shown, self.doc.line(*keys), hint)
 
+    def name(self, keys: Keys) -> str:
+        """The key a value is under, or for the whole file its name ("events" for data/events.yaml)."""
+        return str(keys[-1]) if keys else self.shown.removeprefix(f"{DATA_DIR}/").removesuffix(".yaml")
+
     def note_empty(self, keys: Keys) -> None:
         name = self.field_name(keys)
-        lang = str(keys[-1]) if keys and keys[-1] in self.config.codes else ""  # 'bank.en': English's
+        lang = str(keys[-1]) if keys and keys[-1] in self.config.codes else ""  # 'name.en': English's
         line = self.doc.line(*keys)
         hint = "fill it in when the fact is known"
         self.empty.append(Problem(self.shown, line, f"'{name}' is empty", hint, "notice", "empty-data", lang))
 
     def field_name(self, keys: Keys) -> str:
-        """A field's name for people: list items by their ``key`` when they have one (offices)."""
+        """A field's name for people: list items by their ``key`` when they have one."""
         parts: list[str] = []
         value = self.doc.value
         for key in keys:
@@ -163,68 +172,82 @@ class _Reader:
             return ""
         return value
 
-    def keys(self, value: Any, keys: Keys, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> bool:
+    def check(self, shape: Shape, value: Any, keys: Keys, within: Within = None) -> Any:
+        """``value`` as pages get it (a phone becomes a ``Phone``); each mistake reported at its line."""
+        if shape.kind == "record":
+            return self.record(shape, value, keys)
+        if shape.kind == "list":
+            return self.list(shape, value, keys)
+        return KINDS[shape.kind](self, value, keys, shape, within)
+
+    def record(self, shape: Shape, value: Any, keys: Keys) -> Any:
         if not isinstance(value, dict):
             self.error(keys, "expected lines of 'key: value' here")
-            return False
-        allowed = required + optional
+            return value
+        fields = dict(shape.fields)
         for key in value:
-            if key not in allowed:
-                self.error((*keys, key), f"unknown key '{key}'", did_you_mean(str(key), allowed))
-        for key in required:
+            if key not in fields:
+                self.error((*keys, key), f"unknown key '{key}'", did_you_mean(str(key), fields))
+        for key, field in shape.fields:
             if key not in value:
-                self.error(keys, f"'{key}' is missing", f"add '{key}: ...'")
-        return True
+                if not field.optional:
+                    self.error(keys, f"'{key}' is missing", f"add '{key}: ...'")
+            elif not (field.optional and value[key] == ""):  # an empty field is a notice (note_empty)
+                value[key] = self.check(field, value[key], (*keys, key), (shape, value))
+        return value
 
-    def text(self, value: Any, keys: Keys) -> None:
-        if value is not None and not isinstance(value, str | Localized):  # a missing key is reported once, by keys()
-            self.error(keys, f"'{keys[-1]}' must be text")
+    def list(self, shape: Shape, value: Any, keys: Keys) -> Any:
+        item = shape.item or Shape("any")
+        if not isinstance(value, list):
+            name, example = self.name(keys), f'"{item.like}"' if item.like else "..."
+            if item.fields:
+                self.error(keys, f"{name} must be a list, each item starting with '- {item.fields[0][0]}:'")
+            else:
+                self.error(keys, f"'{name}' must be a list", f"write {name}: [{example}]")
+            return value
+        checked = (self.check(item, one, (*keys, i)) for i, one in enumerate(value))
+        return [one for one in checked if one is not None]  # a phone that is not one is reported, and left out
 
-    def phone(self, value: Any, keys: Keys) -> Phone | None:
+    def phone(self, value: Any, keys: Keys, like: str) -> Phone | None:
         if isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
-            self.error(keys, "a phone number must be text", 'put it in quotes, like "034-434726"')
+            examples = self.phone_examples(like, ", or ")
+            self.error(keys, "a phone number must be text", "put it in quotes" + "," * bool(examples) + examples)
             return None
         written = value.strip()
         if not PHONE.fullmatch(written):
-            self.error(
-                keys,
-                f"'{written}' is not a valid phone number",
-                "use only the digits 0-9, spaces, dashes and a leading +, like 034-434726 or +66 34 434 726",
-            )
+            examples = self.phone_examples(like, " or ")
+            hint = "use only the digits 0-9, spaces, dashes and a leading +" + "," * bool(examples) + examples
+            self.error(keys, f"'{written}' is not a valid phone number", hint)
             return None
         if SHORT_CODE.fullmatch(written):
             return Phone(written, "", written)
-        try:
-            number = phonenumbers.parse(written, self.config.phone_region or None)
-        except phonenumbers.NumberParseException:
-            number = None
+        number = self.parse_phone(written)
         if number is None or not phonenumbers.is_valid_number(number):
-            region = self.config.phone_region or "international"
-            self.error(
-                keys,
-                f"'{written}' is not a valid phone number",
-                f"check the digits; write a {region} number like 034-434726, or +66 34 434 726",
-            )
+            hint = f"check the digits; write a {self.config.phone_region or 'international'} number"
+            self.error(keys, f"'{written}' is not a valid phone number", hint + self.phone_examples(like, ", or "))
             return None
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         international = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
         return Phone(written, e164, international)
 
-    def url(self, value: Any, keys: Keys) -> None:
-        if value and (not isinstance(value, str) or not URL.fullmatch(value)):
-            self.error(
-                keys,
-                f"'{value}' is not a web address",
-                "write it in full, starting with https://, in plain Latin letters",
-            )
+    def parse_phone(self, written: str) -> phonenumbers.PhoneNumber | None:
+        try:
+            return phonenumbers.parse(written, self.config.phone_region or None)
+        except phonenumbers.NumberParseException:
+            return None
 
-    def email(self, value: Any, keys: Keys) -> None:
-        if value and (not isinstance(value, str) or not EMAIL.fullmatch(value)):
-            self.error(
-                keys, f"'{value}' is not an e-mail address", "write it like name@example.org, in plain Latin letters"
-            )
+    def phone_examples(self, like: str, between: str) -> str:
+        """The site's example (else one for its region) in both forms, for a hint: " like 034-434726, or +66 34 434 726"."""
+        example = phonenumbers.example_number(self.config.phone_region) if self.config.phone_region else None
+        if example is not None and not like:
+            like = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL)
+        if not like:
+            return ""
+        number = self.parse_phone(like)
+        other = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if number else like
+        return f" like {like}" + (f"{between}{other}" if other != like else "")
 
 
 _ASCII_DIGITS = "write the digits as 0-9, not as Thai (๐-๙) or full-width digits"
@@ -235,99 +258,139 @@ def _other_digits(text: str) -> bool:
     return any(c.isdigit() and not "0" <= c <= "9" for c in text)
 
 
-def _check_bank(r: _Reader, value: Any) -> Any:
-    if not r.keys(value, (), ("account_name", "bank", "branch", "account_number", "swift"), ("account_format",)):
+Within = tuple["Shape", dict[str, Any]] | None  # the record a value is in, and its shape
+_Check = Callable[["_Reader", Any, Keys, "Shape", Within], Any]
+
+
+def _must_be(types: type | tuple[type, ...], what: str, hint: str) -> _Check:
+    """The check of a kind that is a type of YAML value (an empty value is only noted, by ``note_empty``)."""
+
+    def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
+        if value != "" and not isinstance(value, types):
+            r.error(keys, f"'{r.name(keys)}' must be {what}", hint)
         return value
-    for key in ("account_name", "bank", "branch"):
-        r.text(value.get(key), (key,))
-    number = value.get("account_number")
+
+    return check
+
+
+def _matches(pattern: re.Pattern[str], what: str, hint: str) -> _Check:
+    """The check of a kind of text that must match ``pattern`` whole."""
+
+    def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
+        if value and (not isinstance(value, str) or not pattern.fullmatch(value)):
+            r.error(keys, f"'{value}' is not {what}", hint)
+        return value
+
+    return check
+
+
+def _account_number(r: _Reader, number: Any, keys: Keys, shape: Shape, within: Within) -> Any:
     if not isinstance(number, str):
-        r.error(("account_number",), "the account number must be text", 'put it in quotes, like "162-0-09432-0"')
-    else:
-        shape = value.get("account_format", "")
-        if shape:
-            pattern = "".join(DIGIT if c == "#" else re.escape(c) for c in str(shape))
-            if not re.fullmatch(pattern, number):
-                r.error(
-                    ("account_number",),
-                    f"account number '{number}' does not fit the format '{shape}'",
-                    _ASCII_DIGITS if _other_digits(number) else "check each digit against the bank's record",
-                )
-        elif not ACCOUNT_NUMBER.fullmatch(number):
-            hint = _ASCII_DIGITS if _other_digits(number) else "use only digits and dashes"
-            r.error(("account_number",), f"'{number}' is not an account number", hint)
-    swift = value.get("swift")
-    if not isinstance(swift, str) or not SWIFT.fullmatch(swift):
         r.error(
-            ("swift",), f"'{swift}' is not a SWIFT/BIC code", "it has 8 or 11 capital letters and digits, like KRTHTHBK"
+            keys, "the account number must be text", "put it in quotes" + (f', like "{shape.like}"' * bool(shape.like))
         )
-    elif r.config.phone_region and swift[4:6] != r.config.phone_region:
-        r.error(
-            ("swift",),
-            f"SWIFT code '{swift}' is not for a bank in {r.config.phone_region}",
-            "letters 5 and 6 are the bank's country",
-        )
+        return number
+    record, siblings = within or (Shape("record"), {})
+    form = next((str(siblings.get(key) or "") for key, field in record.fields if field.kind == "account format"), "")
+    if form:
+        pattern = "".join(DIGIT if c == "#" else re.escape(c) for c in form)
+        if not re.fullmatch(pattern, number):
+            hint = _ASCII_DIGITS if _other_digits(number) else "check each digit against the bank's record"
+            r.error(keys, f"account number '{number}' does not fit the format '{form}'", hint)
+    elif not ACCOUNT_NUMBER.fullmatch(number):
+        hint = _ASCII_DIGITS if _other_digits(number) else "use only digits and dashes"
+        r.error(keys, f"'{number}' is not an account number", hint)
+    return number
+
+
+def _swift(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
+    region = r.config.phone_region
+    if not isinstance(value, str) or not SWIFT.fullmatch(value):
+        like = f", like {shape.like}" if shape.like else ""
+        r.error(keys, f"'{value}' is not a SWIFT/BIC code", f"it has 8 or 11 capital letters and digits{like}")
+    elif region and value[4:6] != region:
+        r.error(keys, f"SWIFT code '{value}' is not for a bank in {region}", "letters 5 and 6 are the bank's country")
     return value
 
 
-def _check_organisation(r: _Reader, value: Any) -> Any:
-    if not r.keys(
-        value,
-        (),
-        ("name",),
-        ("short_name", "former_name", "founded", "registered", "email", "website", "blog", "facebook"),
-    ):
-        return value
-    r.text(value.get("name"), ("name",))
-    registered = value.get("registered")
-    if registered not in (None, "") and not isinstance(registered, datetime.date):
-        r.error(("registered",), "'registered' must be a date", "write it as YYYY-MM-DD")
-    r.email(value.get("email"), ("email",))
-    for key in ("website", "blog", "facebook"):
-        r.url(value.get(key), (key,))
-    return value
-
-
-def _check_offices(r: _Reader, value: Any) -> Any:
-    if not isinstance(value, list):
-        r.error((), "offices must be a list, each item starting with '- key:'")
-        return value
-    for i, office in enumerate(value):
-        if not r.keys(office, (i,), ("key", "name"), ("head", "address", "phones", "email")):
-            continue
-        r.text(office.get("name"), (i, "name"))
-        r.email(office.get("email"), (i, "email"))
-        phones = office.get("phones") or []
-        if not isinstance(phones, list):
-            r.error((i, "phones"), "'phones' must be a list", 'write phones: ["034-434726"]')
-            continue
-        office["phones"] = [p for j, raw in enumerate(phones) if (p := r.phone(raw, (i, "phones", j)))]
-    return value
-
-
-def _check_hotlines(r: _Reader, value: Any) -> Any:
-    if not isinstance(value, list):
-        r.error((), "hotlines must be a list, each item starting with '- number:'")
-        return value
-    for i, line in enumerate(value):
-        if not r.keys(line, (i,), ("number", "name"), ("purpose",)):
-            continue
-        line["number"] = r.phone(line.get("number"), (i, "number"))
-    return value
-
-
-_SCHEMAS = {
-    "bank": _check_bank,
-    "organisation": _check_organisation,
-    "offices": _check_offices,
-    "hotlines": _check_hotlines,
+# The kinds of value ``site.yaml``'s ``data:`` may name, and the check of each. An "account format" (# for
+# each digit, like ###-#-#####-#) is the shape of the "account number" beside it; without one, an account
+# number is digits, spaces and dashes.
+KINDS: dict[str, _Check] = {
+    "text": _must_be((str, Localized), "text", 'put it in quotes, like "..."'),
+    "phone": lambda r, value, keys, shape, within: r.phone(value, keys, shape.like),
+    "account number": _account_number,
+    "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
+    "swift": _swift,
+    "url": _matches(URL, "a web address", "write it in full, starting with https://, in plain Latin letters"),
+    "email": _matches(EMAIL, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
+    "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),
+    "true/false": _must_be(bool, "true or false", "write true or false, without quotes"),
+    "any": lambda r, value, keys, shape, within: value,
 }
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What one value of a data file must be, as ``site.yaml`` declares it.
+
+    ``kind`` is one of ``KINDS``, or "record" (``fields``: its keys, in order) or "list" (``item``)."""
+
+    kind: str
+    optional: bool = False
+    like: str = ""  # the example a mistake's hint shows
+    fields: tuple[tuple[str, Shape], ...] = ()
+    item: Shape | None = None
+
+
+Shapes = tuple[tuple[str, "Shape"], ...]  # data file name (without .yaml) → its shape
+_KIND_HINT = "write a kind such as 'text', 'optional phone' or 'list of email'"
+_KIND = re.compile(r"(optional )?(list of )?(.*)", re.DOTALL)  # matches any text
+
+
+def read_shapes(doc: Yaml, shown: str, problems: Collector) -> Shapes:
+    """The ``data:`` section of ``site.yaml``: for each data file, the shape of what it holds."""
+    raw = doc.value.get("data") if isinstance(doc.value, dict) else None
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        hint = "write each data file's name (contact for data/contact.yaml) on a line of its own, its keys below it"
+        problems.error("'data' must list the data files by name", shown, doc.line("data"), hint)
+        return ()
+    shapes = ((str(name), _read_shape(doc, shown, ("data", name), value, problems)) for name, value in raw.items())
+    return tuple((name, shape) for name, shape in shapes if shape is not None)
+
+
+def _read_shape(doc: Yaml, shown: str, keys: Keys, value: Any, problems: Collector) -> Shape | None:
+    name = str(keys[-1])
+    if isinstance(value, dict):
+        fields = ((str(key), _read_shape(doc, shown, (*keys, key), item, problems)) for key, item in value.items())
+        return Shape("record", fields=tuple((key, shape) for key, shape in fields if shape is not None))
+    if isinstance(value, list):
+        if len(value) != 1:
+            hint = "a list is declared by one item, the shape of every item: write '- ' once"
+            problems.error(f"'{name}' must give the shape of its items once", shown, doc.line(*keys), hint)
+            return None
+        item = _read_shape(doc, shown, (*keys, 0), value[0], problems)
+        return Shape("list", item=item) if item is not None else None
+    if not isinstance(value, str):
+        problems.error(f"'{name}' must say what kind of value it is", shown, doc.line(*keys), _KIND_HINT)
+        return None
+    words, _, like = value.partition(", like ")
+    optional, listed, kind = _KIND.fullmatch(" ".join(words.split())).groups()  # type: ignore[union-attr]
+    if kind not in KINDS:
+        hint = did_you_mean(kind, KINDS)
+        problems.error(f"unknown kind '{kind}' for '{name}'", shown, doc.line(*keys), hint)
+        return None
+    shape = Shape(kind, like=like.strip())
+    return Shape("list", bool(optional), item=shape) if listed else replace(shape, optional=bool(optional))
 
 
 def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     """Load and validate every ``data/*.yaml``."""
     values: dict[str, Any] = {}
     empty: list[Problem] = []
+    shapes = dict(config.data)
     try:
         files = data_files(config.root)
     except SiteError as exc:  # data/ is a link out of the project
@@ -345,16 +408,16 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
             continue
         reader = _Reader(doc, shown, config, problems)
         value = reader.convert(doc.value, ())
-        check = _SCHEMAS.get(path.stem)
-        if check is not None:
-            value = check(reader, value)
+        shape = shapes.get(path.stem)
+        if shape is not None:
+            value = reader.check(shape, value, ())
         values[path.stem] = value
         empty.extend(reader.empty)
     return SiteData(values, tuple(empty))
 
 
 def data_files(root: Path) -> list[Path]:
-    """The data files a build reads: ``data/*.yaml``, hidden files (an editor's ``.#bank.yaml``) left out.
+    """The data files a build reads: ``data/*.yaml``, hidden files (an editor's ``.#contact.yaml``) left out.
 
     A ``data/`` that is a link out of the project is a ``SiteError``, before it is listed."""
     folder = root / DATA_DIR

@@ -150,9 +150,16 @@ def template_names(root: Path) -> list[str]:
 
 
 def json_script(value: Any) -> Markup:
-    """JSON safe to place inside a <script> element."""
-    text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    """The ``json_script`` filter: JSON safe to place inside a <script> element. A key whose value is
+    ``none`` is left out (a template writes ``"email": org.email or none``); a phone or a date is its text."""
+    text = json.dumps(_without_none(value), ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
     return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items() if item is not None}
+    return [_without_none(item) for item in value] if isinstance(value, list | tuple) else value
 
 
 class Renderer:
@@ -199,6 +206,7 @@ class Renderer:
             env.install_gettext_translations(_AsText(self.translations[lang.code]), newstyle=True)  # type: ignore[attr-defined]
             env.policies["ext.i18n.trimmed"] = True
             env.filters["format_date"] = _date_filter(lang)
+            env.filters["json_script"] = json_script
             env.filters["format_year"] = lambda year, lang=lang: str(era_year(int(year), lang))
             env.globals.update(self._globals(lang))
             envs[lang.code] = env
@@ -214,6 +222,7 @@ class Renderer:
                 "base_url": config.base_url,
                 "default_lang": config.default_lang,
                 "languages": config.languages,
+                "phone_region": config.phone_region,
             },
             "lang": lang,
             "data": data,
@@ -222,7 +231,6 @@ class Renderer:
             "asset": self.asset,
             "url_for": lambda key, code=lang.code: self.url_for(key, code),
             "translate": self.translate,
-            "jsonld": json_script(organisation_jsonld(config, data, lang)),
             "home_url": page_url(lang.code, "index"),
         }
 
@@ -413,40 +421,3 @@ def _date_filter(lang: Language) -> Callable[..., str]:
         return format_page_date(value, lang, form)
 
     return format_filter
-
-
-def organisation_jsonld(config: SiteConfig, data: dict[str, Any], lang: Language) -> dict[str, Any]:
-    """schema.org NGO facts, built only from the data files (never from guesses)."""
-    org = data.get("organisation") or {}
-    offices = data.get("offices") or []
-    head = next((o for o in offices if isinstance(o, dict) and o.get("head")), None)
-    names = [str(n) for n in (org.get("short_name"),) if n]
-    value: dict[str, Any] = {
-        "@context": "https://schema.org",
-        "@type": "NGO",
-        "name": org.get("name") or config.title.get(lang.code, ""),
-        "url": config.base_url + "/",
-        "inLanguage": lang.code,
-    }
-    if names:
-        value["alternateName"] = names
-    if org.get("founded"):
-        value["foundingDate"] = str(org["founded"])
-    if org.get("email"):
-        value["email"] = org["email"]
-    same_as = [
-        str(org[k])
-        for k in ("website", "facebook", "blog")
-        if org.get(k) and not str(org[k]).startswith(config.base_url)
-    ]
-    if same_as:
-        value["sameAs"] = same_as
-    if head:
-        phones = [p.e164 for p in head.get("phones", []) if getattr(p, "e164", "")]
-        if phones:
-            value["telephone"] = phones[0] if len(phones) == 1 else phones
-        if head.get("address"):
-            value["address"] = {"@type": "PostalAddress", "streetAddress": head["address"]}
-            if config.phone_region:
-                value["address"]["addressCountry"] = config.phone_region
-    return value

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gettext
 import hashlib
 import html
 import ipaddress
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -47,8 +48,8 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from .config import CONFIG_FILE, load_config
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
-from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_by_build
-from .i18n import LOCALES_DIR
+from .errors import BuildFailed, Collector, Problem, SiteError, file_system_problem, said_by_build
+from .i18n import LOCALES_DIR, load_translations
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, csp_meta, headers_file
 from .pipeline import Built, build_site
 from .source import SURROGATE, inside_project, walk_files
@@ -57,18 +58,7 @@ WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG
 POLL_SECONDS = 0.25
 QUIET_SECONDS = 0.3  # a change must be followed by this much calm before a build starts: one save, one build
 
-# The error page's own words. The engine stays generic: a language without an entry gets English.
-ERROR_PAGE_TEXT: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "The site could not be built",
-        "intro": "Fix the mistakes below and save the file. This page reloads by itself when the site builds again.",
-    },
-    "th": {
-        "title": "สร้างเว็บไซต์ไม่สำเร็จ",
-        "intro": "แก้ไขจุดที่ผิดตามรายการด้านล่าง แล้วบันทึกไฟล์ หน้านี้จะโหลดใหม่เองเมื่อสร้างเว็บไซต์ได้อีกครั้ง",
-    },
-}
-FALLBACK_LANG = "en"
+FALLBACK_LANG = "en"  # the engine's own words are English; a site's catalogues translate the error page's
 MAX_SHOWN = 2000  # characters of one problem's text on the error page
 MAX_PROBLEMS_SHOWN = 100  # problems on the error page; the terminal has them all
 MAX_LOGGED = 200  # characters of a request's path or Host in the terminal
@@ -90,6 +80,7 @@ class Preview:
     build: Callable[[Path, Path], Built] = build_site  # incremental: its cache is beside ``out``, in ``workdir``
     problems: tuple[Problem, ...] = ()  # errors of the last build; empty after a good build
     default_lang: str = FALLBACK_LANG
+    translations: dict[str, gettext.NullTranslations] = field(default_factory=dict)  # of the last good build
     has_build: bool = False  # whether ``out`` holds a good build (possibly an older one)
     changed: bool = False  # whether the last build changed what the preview shows (tabs reload only then)
     log: Callable[[str], None] = field(default=lambda text: print(text, file=sys.stderr, flush=True))
@@ -128,6 +119,7 @@ class Preview:
             self.changed = bool(before or built.written or built.removed)
             self.has_build = True
             self.default_lang = built.loaded.config.default_lang
+            self.translations = built.loaded.translations
             print_problems(said_by_build(built.problems))
             pages = sum(1 for name in built.outputs if name.endswith(".html"))
             seconds = time.monotonic() - started
@@ -192,18 +184,29 @@ def _inside(base: Path, path: Path) -> Path | None:
     return target if target.is_relative_to(base) else None
 
 
-def page_lang(url_path: str, default_lang: str) -> str:
+def page_lang(url_path: str, languages: Collection[str], default_lang: str) -> str:
     """The language of the page a URL shows: its first segment, else the site's default language."""
     first = url_path.lstrip("/").split("/", 1)[0]
-    return first if first in ERROR_PAGE_TEXT else (default_lang if default_lang in ERROR_PAGE_TEXT else FALLBACK_LANG)
+    return first if first in languages else default_lang
 
 
-def error_page(problems: Iterable[Problem], lang: str) -> str:
-    """An HTML page listing the build's errors, in the viewer's language (messages stay in English)."""
-    text = ERROR_PAGE_TEXT.get(lang, ERROR_PAGE_TEXT[FALLBACK_LANG])
-    if lang not in ERROR_PAGE_TEXT:
+def _page_words(words: gettext.NullTranslations) -> tuple[str, str]:
+    """The error page's title and introduction, translated by the site's catalogue (``locales/``)."""
+    return (
+        words.gettext("The site could not be built"),
+        words.gettext(
+            "Fix the mistakes below and save the file. This page reloads by itself when the site builds again."
+        ),
+    )
+
+
+def error_page(problems: Iterable[Problem], lang: str, words: gettext.NullTranslations | None = None) -> str:
+    """An HTML page listing the build's errors: its own words in the viewer's language when the site's
+    catalogue translates them, English otherwise; the problems themselves are the engine's English."""
+    title, intro = _page_words(words or gettext.NullTranslations())
+    if (title, intro) == _page_words(gettext.NullTranslations()):
         lang = FALLBACK_LANG
-    other = "" if lang == "en" else ' lang="en"'  # the engine's messages are in English
+    other = "" if lang == FALLBACK_LANG else f' lang="{FALLBACK_LANG}"'
 
     def escaped(value: str) -> str:
         return html.escape(shown(value, MAX_SHOWN))
@@ -223,10 +226,10 @@ def error_page(problems: Iterable[Problem], lang: str) -> str:
         "<!doctype html>\n"
         f'<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{html.escape(text['title'])}</title>\n"
+        f"<title>{html.escape(title)}</title>\n"
         f"<style>{ERROR_PAGE_STYLE}</style>\n"
         "</head>\n<body>\n<main>\n"
-        f"<h1>{html.escape(text['title'])}</h1>\n<p>{html.escape(text['intro'])}</p>\n"
+        f"<h1>{html.escape(title)}</h1>\n<p>{html.escape(intro)}</p>\n"
         f"<ul>\n{chr(10).join(items)}\n</ul>\n</main>\n</body>\n</html>\n"
     )
 
@@ -407,7 +410,8 @@ class PreviewHandler(Guarded):
         url_path = "/" + path
         preview = self.preview
         if preview.failed and _is_page_request(url_path):
-            page = error_page(preview.problems, page_lang(url_path, preview.default_lang))
+            lang = page_lang(url_path, preview.translations, preview.default_lang)
+            page = error_page(preview.problems, lang, preview.translations.get(lang))
             self._send(500, "text/html; charset=utf-8", page.encode("utf-8"))
             return
         target = resolve_request(preview.out, url_path) if preview.has_build else None
@@ -609,8 +613,10 @@ def serve(root: Path, host: str, port: int) -> int:
 
 
 def _serve(preview: Preview, host: str, port: int) -> int:
-    with contextlib.suppress(BuildFailed, SiteError):  # the first build reports it
-        preview.default_lang = load_config(preview.root).default_lang
+    with contextlib.suppress(BuildFailed, SiteError, OSError):  # the first build reports it
+        config = load_config(preview.root)
+        preview.default_lang = config.default_lang
+        preview.translations = load_translations(config, Collector())  # for an error page before a good build
     preview.rebuild()
     try:
         access = Access(host, port)

@@ -269,3 +269,27 @@ def test_a_data_folder_linked_out_of_the_project_is_named(make_site: MakeSite, t
         f"data: error: 'data' is a link to {outside}, outside the project"
         " (replace the link by a copy of the folder inside the project)"
     ]
+
+
+def test_a_file_the_site_declares_nothing_about_is_loaded_as_it_is(make_site: MakeSite) -> None:
+    problems, values = load(make_site, {"data/extra.yaml": "phone: not a phone\nswift: nonsense\n"})
+    assert problems.errors == []
+    assert values["extra"] == {"phone": "not a phone", "swift": "nonsense"}
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "expected"),
+    [
+        ("text", "[1, 2]\n", "data/extra.yaml:1: error: 'extra' must be text (put it in quotes, like \"...\")"),
+        ("date", "tomorrow\n", "data/extra.yaml:1: error: 'extra' must be a date (write it as YYYY-MM-DD)"),
+        ("list of phone", "x: 1\n", "data/extra.yaml:1: error: 'extra' must be a list (write extra: [...])"),
+        ("any", "x: [1, {y: 2}]\n", None),
+    ],
+)
+def test_a_whole_file_may_be_one_value(make_site: MakeSite, kind: str, text: str, expected: str | None) -> None:
+    """A file declared as one value is named by its file name (an empty key list raised IndexError)."""
+    site = make_site().joinpath("site.yaml").read_text(encoding="utf-8") + f"  extra: {kind}\n"
+    problems, _ = load(
+        lambda files: make_site({**files, "site.yaml": site}, name="declared"), {"data/extra.yaml": text}
+    )
+    assert [p.format() for p in problems.problems] == ([expected] if expected else [])

@@ -30,6 +30,7 @@ PAGE_HTML = "templates/page.html"
 GOOD_BANK = (SITES / BASE / BANK).read_text(encoding="utf-8")
 GOOD_OFFICES = (SITES / BASE / OFFICES).read_text(encoding="utf-8")
 GOOD_PO = (SITES / BASE / PO).read_text(encoding="utf-8")
+PO_END = GOOD_PO.count("\n") + 1  # the first line after the good catalogue
 GOOD_SITE = (SITES / BASE / "site.yaml").read_text(encoding="utf-8")
 
 
@@ -259,28 +260,28 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     ".po: two msgstr for one msgid": (
         {PO: GOOD_PO + 'msgstr "ให้"\n'},
         [
-            "locales/th/LC_MESSAGES/messages.po:8: error: broken catalogue: a msgstr that does not follow a msgid"
+            f"locales/th/LC_MESSAGES/messages.po:{PO_END}: error: broken catalogue: a msgstr that does not follow a msgid"
             " (each msgid has exactly one msgstr; remove the extra one)"
         ],
     ),
     ".po: msgid without msgstr": (
         {PO: GOOD_PO + '\nmsgid "Home"\n'},
         [
-            'locales/th/LC_MESSAGES/messages.po:9: error: broken catalogue: msgid "Home" has no msgstr'
+            f'locales/th/LC_MESSAGES/messages.po:{PO_END + 1}: error: broken catalogue: msgid "Home" has no msgstr'
             ' (add a line msgstr "..." with the translation below it)'
         ],
     ),
     ".po: the same msgid twice": (
         {PO: GOOD_PO + '\nmsgid "Donate"\nmsgstr "ร่วมบริจาค"\n'},
         [
-            'locales/th/LC_MESSAGES/messages.po:9: error: broken catalogue: msgid "Donate" appears twice'
+            f'locales/th/LC_MESSAGES/messages.po:{PO_END + 1}: error: broken catalogue: msgid "Donate" appears twice'
             " (it is also on line 6; keep one of them)"
         ],
     ),
     ".po: a line that is not a msgid or msgstr": (
         {PO: GOOD_PO + "msgstr บริจาค\n"},
         [
-            "locales/th/LC_MESSAGES/messages.po:8: error: broken catalogue: this line is not a msgid,"
+            f"locales/th/LC_MESSAGES/messages.po:{PO_END}: error: broken catalogue: this line is not a msgid,"
             ' a msgstr or text in quotes (each line looks like msgid "..." or msgstr "..." or "...")'
         ],
     ),
@@ -329,7 +330,8 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "a key given twice in site.yaml": (
         {"site.yaml": GOOD_SITE + "base_url: https://example.com\n"},
         [
-            "site.yaml:20: error: 'base_url' is given twice, on lines 6 and 20"
+            f"site.yaml:{GOOD_SITE.count(chr(10)) + 1}: error: 'base_url' is given twice,"
+            f" on lines 6 and {GOOD_SITE.count(chr(10)) + 1}"
             " (keep one of them: the build cannot tell which is right)"
         ],
     ),

@@ -27,6 +27,7 @@ from sitegen.config import load_config
 from sitegen.content import TEMPLATES_DIR, page_files
 from sitegen.data import data_files
 from sitegen.errors import Collector, Problem
+from sitegen.i18n import load_translations
 from sitegen.output import ASSETS_DIR, CONTENT_SECURITY_POLICY, find_assets
 from sitegen.pipeline import Built, build_site
 from sitegen.render import template_names
@@ -659,25 +660,30 @@ def test_live_page_adds_the_reload_script_and_the_preview_policy() -> None:
 
 
 def test_error_page_language_and_escaping() -> None:
+    """The page's own words come from the site's catalogue: the engine holds no Thai."""
     problems = [Problem("content/th/a.md", 3, "unknown key '<b>'", "did you mean 'title'?")]
-    thai = error_page(problems, "th")
+    words = load_translations(load_config(SITE), Collector())
+    thai = error_page(problems, "th", words["th"])
     assert '<html lang="th">' in thai
-    assert "สร้างเว็บไซต์ไม่สำเร็จ" in thai
+    assert "<title>สร้างเว็บไซต์ไม่สำเร็จ</title>" in thai
+    assert "หน้านี้จะโหลดใหม่เองเมื่อสร้างเว็บไซต์ได้อีกครั้ง" in thai
     assert "<code>content/th/a.md:3</code>" in thai
     assert "&lt;b&gt;" in thai and "<b>" not in thai
     assert '<li lang="en">' in thai  # the engine's messages are English text on a Thai page
     assert "</head>" in thai  # where livereload puts its script
-    english = error_page(problems, "my")  # a language without its own words falls back to English
-    assert '<html lang="en">' in english
-    assert "The site could not be built" in english
+    for english in (error_page(problems, "my"), error_page(problems, "en", words["en"])):  # no words: English
+        assert '<html lang="en">' in english and '<li lang="en">' not in english
+        assert "<title>The site could not be built</title>" in english
+    assert "สร้าง" not in Path(serve.__file__).read_text(encoding="utf-8")
 
 
 def test_page_lang() -> None:
-    assert page_lang("/th/about/", "en") == "th"
-    assert page_lang("/en/", "th") == "en"
-    assert page_lang("/", "th") == "th"
-    assert page_lang("/my/about/", "th") == "th"
-    assert page_lang("/assets/x.css", "fr") == "en"
+    codes = ("th", "en")
+    assert page_lang("/th/about/", codes, "en") == "th"
+    assert page_lang("/en/", codes, "th") == "en"
+    assert page_lang("/", codes, "th") == "th"
+    assert page_lang("/my/about/", codes, "th") == "th"
+    assert page_lang("/assets/x.css", codes, "en") == "en"
 
 
 def test_snapshot_ignores_editor_files(tmp_path: Path) -> None:
