@@ -258,23 +258,8 @@ class Renderer:
         site = self.site
         config = self.config
         meta = page.source.meta
-        alternates = site.alternates(page)
-        if page.key == "index":
-            default_href = "/"
-        else:
-            default = site.get(page.key, config.default_lang)
-            default_href = (
-                default.url if default and not default.fallback else (alternates[0].url if alternates else page.url)
-            )
+        versions = site.versions(page.key)
         canonical = page_url(page.text_lang, page.key) if page.fallback else page.url
-        switcher = [
-            {
-                "lang": lang,
-                "url": site.url_for(page.key, lang.code) or page_url(lang.code, "index"),
-                "current": lang.code == page.lang,
-            }
-            for lang in config.languages
-        ]
         return {
             "page": {
                 "key": page.key,
@@ -289,10 +274,11 @@ class Renderer:
                 "source": page.source.path,
             },
             "canonical": config.absolute(canonical),
-            "alternates": [{"hreflang": alt.lang, "href": config.absolute(alt.url)} for alt in alternates]
-            + [{"hreflang": "x-default", "href": config.absolute(default_href)}],
-            "og_alternates": [config.language(alt.lang).og_locale for alt in alternates if alt.lang != page.lang],
-            "switcher": switcher,
+            "alternates": versions.alternates,
+            "og_alternates": [config.language(code).og_locale for code in versions.langs if code != page.lang],
+            "switcher": [
+                {"lang": lang, "url": url, "current": lang.code == page.lang} for lang, url in versions.switcher
+            ],
         }
 
     def render_page(self, page: Page) -> Rendered:
