@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -46,6 +46,14 @@ class Link:
     href: str  # as written
     target_key: str  # the page it points to
     fragment: str
+    line: int = 0  # of the Markdown text, counted from 0
+
+
+class Image(NamedTuple):
+    """An image without alt text, and its line in the Markdown text (from 0)."""
+
+    src: str
+    line: int = 0
 
 
 @dataclass
@@ -55,7 +63,8 @@ class LinkContext:
     source_dir: str = ""
     resolve: Callable[[str], str | None] = lambda key: None
     links: list[Link] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)  # src of images without alt text
+    images: list[Image] = field(default_factory=list)  # images without alt text
+    found: list[Link | Image] = field(default_factory=list)  # both, in the order of the page, lines not yet known
     unsafe: list[Unsafe] = field(default_factory=list)  # what was removed, with its line
 
 
@@ -74,7 +83,7 @@ class _LinkRewriter(Treeprocessor):
             if element.tag == "a":
                 self._rewrite(element)
             elif element.tag == "img" and not (element.get("alt") or "").strip():
-                self.context.images.append(element.get("src", ""))
+                self.context.found.append(Image(element.get("src", "")))
 
     def _rewrite(self, element: Element) -> None:
         href = element.get("href", "")
@@ -82,7 +91,7 @@ class _LinkRewriter(Treeprocessor):
         if parts.scheme or parts.netloc or href.startswith(("/", "#")) or not parts.path.endswith(".md"):
             return
         key = target_key(parts.path, self.context.source_dir)
-        self.context.links.append(Link(href, key, parts.fragment))
+        self.context.found.append(Link(href, key, parts.fragment))
         url = self.context.resolve(key)
         if url is not None:
             element.set("href", url + (f"#{parts.fragment}" if parts.fragment else ""))
@@ -269,8 +278,7 @@ class Converter:
         self.md.reset()
         self.context.source_dir = source_dir
         self.context.resolve = resolve
-        self.context.links = []
-        self.context.images = []
+        self.context.found = []
         self.attr_list.active = self.attr_list.needle in text
         check_nesting(text)
         try:
@@ -279,8 +287,8 @@ class Converter:
             raise NestingTooDeep(deepest_line(text)) from None
         html, unsafe = strip_unsafe(html)
         ids = list(self.headings.ids)
-        links, images = list(self.context.links), list(self.context.images)
-        context = LinkContext(source_dir, resolve, links, images, place(unsafe, text) if unsafe else [])
+        links, images = written_lines(self.context.found, text)
+        context = LinkContext(source_dir, resolve, links, images, unsafe=place(unsafe, text) if unsafe else [])
         return html, context, ids
 
 
@@ -577,6 +585,8 @@ _FENCE_END = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 
 def _code_masked(text: str) -> str:
     """The text with fenced code blocks and code spans blanked out (newlines kept), in linear time."""
+    if "`" not in text and "~" not in text:
+        return text  # no fence, no span: most pages
     lines = text.split("\n")
     fence = ""
     for number, line in enumerate(lines):
@@ -612,22 +622,42 @@ def _code_masked(text: str) -> str:
     return "".join(parts)
 
 
-def place(found: list[Unsafe], text: str) -> list[Unsafe]:
-    """Each finding with the line of the Markdown it came from.
+def written_lines(found: list[Link | Image], text: str) -> tuple[list[Link], list[Image]]:
+    """The links and images the parser found, each with the line it is written on (see ``lines_of``)."""
+    urls = [item.href if isinstance(item, Link) else item.src for item in found]
+    lines = lines_of([(f"({url}", url) for url in urls], text) if found else []
+    links: list[Link] = []
+    images: list[Image] = []
+    for item, line in zip(found, lines, strict=True):
+        if isinstance(item, Link):
+            links.append(dataclasses.replace(item, line=line))
+        else:
+            images.append(item._replace(line=line))
+    return links, images
 
-    Findings come in the order of the page. Each takes the first place after the previous one's
+
+def place(found: list[Unsafe], text: str) -> list[Unsafe]:
+    """Each finding with the line of the Markdown it came from (see ``lines_of``)."""
+    lines = lines_of([unsafe.needles for unsafe in found], text)
+    return [dataclasses.replace(unsafe, line=line) for unsafe, line in zip(found, lines, strict=True)]
+
+
+def lines_of(found: list[tuple[str, ...]], text: str) -> list[int]:
+    """The line (from 0) of each thing the parser found, given as the texts that may spell it.
+
+    Things come in the order of the page. Each takes the first place after the previous one's
     where one of its needles is written (outside code, where it is shown, not run) and that no
-    other finding took; else the first such place anywhere; else the place its needle took last (a
+    other thing took; else the first such place anywhere; else the place its needle took last (a
     reference link used twice). Text found nowhere (written with entities, say) is put on line 0.
     """
     masked = _code_masked(text)
     taken: set[int] = set()
     last: dict[str, int] = {}
     floor = 0
-    placed: list[Unsafe] = []
-    for unsafe in found:
+    placed: list[int] = []
+    for needles in found:
         at = -1
-        for needle in unsafe.needles:
+        for needle in needles:
             pattern = re.compile(re.escape(needle), re.IGNORECASE)
             at = _free(pattern, masked, floor, taken)
             if at >= 0:
@@ -640,8 +670,7 @@ def place(found: list[Unsafe], text: str) -> list[Unsafe]:
                 taken.add(at)
                 last[needle] = at
                 break
-        line = masked.count("\n", 0, at) if at >= 0 else 0
-        placed.append(dataclasses.replace(unsafe, line=line))
+        placed.append(masked.count("\n", 0, at) if at >= 0 else 0)
     return placed
 
 

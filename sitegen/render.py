@@ -21,7 +21,7 @@ from .content import TEMPLATES_DIR
 from .data import SiteData
 from .errors import Problem, SiteError, did_you_mean
 from .i18n import DateForm, era_year, format_page_date
-from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Link, NestingTooDeep
+from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Image, Link, NestingTooDeep
 from .model import Page, Site, page_url
 from .output import CONTENT_SECURITY_POLICY, csp_meta
 
@@ -94,7 +94,7 @@ class Rendered:
     source: str
     links: tuple[Link, ...] = ()
     ids: tuple[str, ...] = ()
-    images: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
     # What the render read besides the page and its language's globals, for incremental builds:
     templates: tuple[str, ...] = ()  # every template loaded, extended or included
     lookups: tuple[tuple[tuple[str, str], str | None], ...] = ()  # ((key, lang), url) asked of url_for
