@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import html
 import posixpath
@@ -625,7 +626,8 @@ def _code_masked(text: str) -> str:
 def written_lines(found: list[Link | Image], text: str) -> tuple[list[Link], list[Image]]:
     """The links and images the parser found, each with the line it is written on (see ``lines_of``)."""
     urls = [item.href if isinstance(item, Link) else item.src for item in found]
-    lines = lines_of([(f"({url}", url) for url in urls], text) if found else []
+    # As written inline, [text](url) or (<url>), or in a reference's definition, [name]: url.
+    lines = lines_of([(f"({url}", f"(<{url}", f"]: {url}", f"]: <{url}") for url in urls], text) if found else []
     links: list[Link] = []
     images: list[Image] = []
     for item, line in zip(found, lines, strict=True):
@@ -648,35 +650,54 @@ def lines_of(found: list[tuple[str, ...]], text: str) -> list[int]:
     Things come in the order of the page. Each takes the first place after the previous one's
     where one of its needles is written (outside code, where it is shown, not run) and that no
     other thing took; else the first such place anywhere; else the place its needle took last (a
-    reference link used twice). Text found nowhere (written with entities, say) is put on line 0.
+    reference link used twice); each needle in turn. Text found nowhere (written with entities, say)
+    is put on line 0. Needles match regardless of case. In linear time for a page of one link
+    repeated.
     """
-    masked = _code_masked(text)
-    taken: set[int] = set()
-    last: dict[str, int] = {}
-    floor = 0
+    places = _Places(_code_masked(text).lower())  # lower case keeps every newline: lines are counted in it
     placed: list[int] = []
     for needles in found:
-        at = -1
-        for needle in needles:
-            pattern = re.compile(re.escape(needle), re.IGNORECASE)
-            at = _free(pattern, masked, floor, taken)
-            if at >= 0:
-                floor = at
-            else:
-                at = _free(pattern, masked, 0, taken)
-            if at < 0:
-                at = last.get(needle, -1)
-            if at >= 0:
-                taken.add(at)
-                last[needle] = at
-                break
-        placed.append(masked.count("\n", 0, at) if at >= 0 else 0)
+        at = next((at for needle in needles if (at := places.take(needle.lower())) >= 0), -1)
+        placed.append(bisect.bisect_left(places.newlines, at) if at >= 0 else 0)
     return placed
 
 
-def _free(pattern: re.Pattern[str], text: str, start: int, taken: set[int]) -> int:
-    """Where ``pattern`` first matches at or after ``start`` in a place not taken, or -1."""
-    for match in pattern.finditer(text, start):
-        if match.start() not in taken:
-            return match.start()
-    return -1
+class _Places:
+    """The places of needles in a text, each taken once, searched for from a floor that only rises."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
+        self.floor = 0
+        self.taken: set[int] = set()
+        self.last: dict[str, int] = {}  # the place each needle took last
+        self.none_after_floor: set[str] = set()  # needles with no free place after the floor (it only rises)
+        self.all_taken_before: dict[str, int] = {}  # every place of the needle before this is taken
+        self.gone: set[str] = set()  # needles with no free place left anywhere
+
+    def take(self, needle: str) -> int:
+        """The first free place of ``needle`` after the floor, else anywhere (then taken); else the place
+        it took last; or -1."""
+        if needle in self.gone:
+            return self.last.get(needle, -1)
+        at = -1 if needle in self.none_after_floor else self._free(needle, self.floor)
+        if at >= 0:
+            self.floor = at
+        else:
+            self.none_after_floor.add(needle)
+            at = self._free(needle, self.all_taken_before.get(needle, 0))
+            if at < 0:
+                self.gone.add(needle)
+                return self.last.get(needle, -1)
+        self.last[needle] = at
+        self.taken.add(at)
+        return at
+
+    def _free(self, needle: str, start: int) -> int:
+        """Where ``needle`` is first written at or after ``start`` in a place not taken, or -1."""
+        at = self.text.find(needle, start)
+        while at >= 0 and at in self.taken:
+            at = self.text.find(needle, at + 1)
+        if start == self.all_taken_before.get(needle, 0):
+            self.all_taken_before[needle] = at if at >= 0 else len(self.text)
+        return at

@@ -50,3 +50,16 @@ def test_each_link_is_reported_at_its_own_line(make_site: MakeSite, tmp_path: Pa
     loaded = load_site(root)
     rendered, _ = render_site(loaded)
     assert en_about(link_problems(loaded, rendered)) == sorted(WANTED)
+
+
+def test_a_page_of_one_dead_link_repeated_reports_every_line(make_site: MakeSite) -> None:
+    count = 3000  # a hostile page: each link is placed after the previous one, not searched from the top
+    body = "".join(f"[dead {n}](gone.md)\n\n" for n in range(count))
+    root = make_site(
+        {"content/en/about.md": f"---\ntitle: About\n---\n{body}[ref][r] and [ref][r]\n\n[r]: gone-too.md\n"}
+    )
+    loaded = load_site(root)
+    rendered, _ = render_site(loaded)
+    lines = [line for kind, line, _ in en_about(link_problems(loaded, rendered)) if kind == "broken-link"]
+    definition = 4 + 2 * count + 2
+    assert lines == [4 + 2 * n for n in range(count)] + [definition, definition], "reference links: where the URL is"
