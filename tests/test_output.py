@@ -27,7 +27,7 @@ from sitegen.output import (
 )
 from sitegen.pipeline import build_site
 
-from .conftest import MakeSite, tree_digest
+from .conftest import SITES, MakeSite, tree_digest
 
 
 def test_hashed_name_changes_with_the_bytes() -> None:
@@ -348,3 +348,9 @@ def test_a_folder_set_aside_is_put_back_only_if_it_is_a_site(make_site: MakeSite
     with pytest.raises(BuildFailed):
         build_site(root, out, base_url="https://example.org", strict=True)  # basic has warnings: strict fails
     assert not out.exists(), "the junk was not made the site"
+
+
+def test_built_outputs_are_the_files_of_the_output(tmp_path: Path) -> None:
+    built = build_site(SITES / "basic", tmp_path / "out", jobs=1)
+    assert list(built.outputs) == sorted(tree_digest(tmp_path / "out"))
+    assert {"index.html", "404.html", "robots.txt", "sitemap.xml", "th/index.html"} <= set(built.outputs)
