@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
@@ -50,7 +50,8 @@ class Link:
     line: int = 0  # of the Markdown text, counted from 0
 
 
-class Image(NamedTuple):
+@dataclass(frozen=True)
+class Image:
     """An image without alt text, and its line in the Markdown text (from 0)."""
 
     src: str
@@ -628,14 +629,8 @@ def written_lines(found: list[Link | Image], text: str) -> tuple[list[Link], lis
     urls = [item.href if isinstance(item, Link) else item.src for item in found]
     # As written inline, [text](url) or (<url>), or in a reference's definition, [name]: url.
     lines = lines_of([(f"({url}", f"(<{url}", f"]: {url}", f"]: <{url}") for url in urls], text) if found else []
-    links: list[Link] = []
-    images: list[Image] = []
-    for item, line in zip(found, lines, strict=True):
-        if isinstance(item, Link):
-            links.append(dataclasses.replace(item, line=line))
-        else:
-            images.append(item._replace(line=line))
-    return links, images
+    placed = [dataclasses.replace(item, line=line) for item, line in zip(found, lines, strict=True)]
+    return [item for item in placed if isinstance(item, Link)], [item for item in placed if isinstance(item, Image)]
 
 
 def place(found: list[Unsafe], text: str) -> list[Unsafe]:
@@ -671,7 +666,6 @@ class _Places:
         self.floor = 0
         self.taken: set[int] = set()
         self.last: dict[str, int] = {}  # the place each needle took last
-        self.none_after_floor: set[str] = set()  # needles with no free place after the floor (it only rises)
         self.all_taken_before: dict[str, int] = {}  # every place of the needle before this is taken
         self.gone: set[str] = set()  # needles with no free place left anywhere
 
@@ -680,11 +674,10 @@ class _Places:
         it took last; or -1."""
         if needle in self.gone:
             return self.last.get(needle, -1)
-        at = -1 if needle in self.none_after_floor else self._free(needle, self.floor)
+        at = self._free(needle, self.floor)
         if at >= 0:
             self.floor = at
         else:
-            self.none_after_floor.add(needle)
             at = self._free(needle, self.all_taken_before.get(needle, 0))
             if at < 0:
                 self.gone.add(needle)

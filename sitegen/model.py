@@ -111,10 +111,6 @@ class Site:
     def get(self, key: str, lang: str) -> Page | None:
         return self.index.get((key, lang))
 
-    def translations(self, page: Page) -> tuple[Page, ...]:
-        """The page in every language that has it, itself included, in the site's language order."""
-        return tuple(other for lang in self.config.codes if (other := self.index.get((page.key, lang))) is not None)
-
     def versions(self, key: str) -> Versions:
         """The one rule for a page's languages, read by its head, its switcher, the sitemap and the chooser.
 

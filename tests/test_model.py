@@ -18,7 +18,7 @@ def test_pages_are_linked_by_relative_path(make_site: MakeSite) -> None:
     site = load_site(make_site()).site
     about = site.get("about", "th")
     assert about is not None
-    assert [p.lang for p in site.translations(about)] == ["th", "en"]
+    assert site.versions(about.key).langs == ("th", "en")
     assert about.url == "/th/about/" and about.output == "th/about/index.html"
     report = site.get("news/report", "th")
     assert report is not None and report.url == "/th/news/report/"
