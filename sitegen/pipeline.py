@@ -157,7 +157,7 @@ def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
     context = {
         "languages": languages,
         "canonical": config.absolute("/"),
-        "alternates": site.versions("index").alternates,
+        "alternates": [alt._asdict() for alt in site.versions("index").alternates],
     }
     return [("chooser.html", "index.html", context), ("404.html", "404.html", context)]
 

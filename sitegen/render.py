@@ -274,7 +274,7 @@ class Renderer:
                 "source": page.source.path,
             },
             "canonical": config.absolute(canonical),
-            "alternates": versions.alternates,
+            "alternates": [alt._asdict() for alt in versions.alternates],  # templates see the mappings they always saw
             "og_alternates": [config.language(code).og_locale for code in versions.langs if code != page.lang],
             "switcher": [
                 {"lang": lang, "url": url, "current": lang.code == page.lang} for lang, url in versions.switcher

@@ -84,3 +84,15 @@ def test_a_template_mistake_names_the_template_and_its_line(make_site: MakeSite)
         "templates/page.html:3: error: template error: 'page.titel' is undefined"
         " (check the spelling of the name; while rendering content/en/about.md)"
     )
+
+
+def test_templates_see_alternates_as_mappings(make_site: MakeSite, tmp_path: Path) -> None:
+    page = '{% extends "base.html" %}\n{% block extra %}<p id="alts">{{ alternates | tojson }}</p>{% endblock %}\n'
+    out = tmp_path / "out"
+    build_site(make_site({"templates/page.html": page}), out)
+    shown = json.loads(parse(out / "en/about/index.html").cssselect("#alts")[0].text_content())
+    assert shown == [
+        {"hreflang": "th", "href": "https://example.org/th/about/"},
+        {"hreflang": "en", "href": "https://example.org/en/about/"},
+        {"hreflang": "x-default", "href": "https://example.org/th/about/"},
+    ]
