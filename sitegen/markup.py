@@ -281,6 +281,7 @@ class Converter:
         self.context.source_dir = source_dir
         self.context.resolve = resolve
         self.context.found = []
+        self.headings.ids = []  # a blank text returns before any tree processor runs
         self.attr_list.active = self.attr_list.needle in text
         check_nesting(text)
         try:

@@ -468,3 +468,13 @@ def test_things_are_placed_whatever_the_letters_before_them(before: str) -> None
         first + 2,
         0,
     ]
+
+
+def test_an_empty_page_has_no_headings_of_the_page_before() -> None:
+    # Python-Markdown returns at once for a blank text, without running the tree processors.
+    converter = Converter()
+    _, _, ids = converter.convert("## ประวัติ\n\n[a](about.md) ![](x.png)\n", "", resolve)
+    assert ids == ["ประวัติ"]
+    for blank in ("", "\n\n", "   \n"):
+        html, context, ids = converter.convert(blank, "", resolve)
+        assert (html, ids, context.links, context.images) == ("", [], [], [])
