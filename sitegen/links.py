@@ -14,18 +14,11 @@ if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothi
     from .render import Rendered
 
 
-def line_of(source: PageSource, needle: str) -> int:
-    """The line of a page file on which ``needle`` first appears in the body (or the body's first line)."""
-    index = source.body.find(needle)
-    return source.body_line + source.body[:index].count("\n") if index >= 0 else source.body_line
-
-
 def found_links(source: PageSource, rendered: Rendered) -> tuple[tuple[FoundLink, ...], tuple[tuple[str, int], ...]]:
-    """A page's internal links and its images without alt text, each with its line."""
-    links = tuple(
-        (link.href, link.target_key, link.fragment, line_of(source, f"({link.href}")) for link in rendered.links
-    )
-    images = tuple((src, line_of(source, f"({src}")) for src in rendered.images)
+    """A page's internal links and its images without alt text, each with its line in the page file."""
+    first = source.body_line
+    links = tuple((link.href, link.target_key, link.fragment, first + link.line) for link in rendered.links)
+    images = tuple((image.src, first + image.line) for image in rendered.images)
     return links, images
 
 

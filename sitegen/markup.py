@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import html
 import posixpath
@@ -46,6 +47,15 @@ class Link:
     href: str  # as written
     target_key: str  # the page it points to
     fragment: str
+    line: int = 0  # of the Markdown text, counted from 0
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image without alt text, and its line in the Markdown text (from 0)."""
+
+    src: str
+    line: int = 0
 
 
 @dataclass
@@ -55,7 +65,8 @@ class LinkContext:
     source_dir: str = ""
     resolve: Callable[[str], str | None] = lambda key: None
     links: list[Link] = field(default_factory=list)
-    images: list[str] = field(default_factory=list)  # src of images without alt text
+    images: list[Image] = field(default_factory=list)  # images without alt text
+    found: list[Link | Image] = field(default_factory=list)  # both, in the order of the page, lines not yet known
     unsafe: list[Unsafe] = field(default_factory=list)  # what was removed, with its line
 
 
@@ -74,7 +85,7 @@ class _LinkRewriter(Treeprocessor):
             if element.tag == "a":
                 self._rewrite(element)
             elif element.tag == "img" and not (element.get("alt") or "").strip():
-                self.context.images.append(element.get("src", ""))
+                self.context.found.append(Image(element.get("src", "")))
 
     def _rewrite(self, element: Element) -> None:
         href = element.get("href", "")
@@ -82,7 +93,7 @@ class _LinkRewriter(Treeprocessor):
         if parts.scheme or parts.netloc or href.startswith(("/", "#")) or not parts.path.endswith(".md"):
             return
         key = target_key(parts.path, self.context.source_dir)
-        self.context.links.append(Link(href, key, parts.fragment))
+        self.context.found.append(Link(href, key, parts.fragment))
         url = self.context.resolve(key)
         if url is not None:
             element.set("href", url + (f"#{parts.fragment}" if parts.fragment else ""))
@@ -269,8 +280,8 @@ class Converter:
         self.md.reset()
         self.context.source_dir = source_dir
         self.context.resolve = resolve
-        self.context.links = []
-        self.context.images = []
+        self.context.found = []
+        self.headings.ids = []  # a blank text returns before any tree processor runs
         self.attr_list.active = self.attr_list.needle in text
         check_nesting(text)
         try:
@@ -279,8 +290,8 @@ class Converter:
             raise NestingTooDeep(deepest_line(text)) from None
         html, unsafe = strip_unsafe(html)
         ids = list(self.headings.ids)
-        links, images = list(self.context.links), list(self.context.images)
-        context = LinkContext(source_dir, resolve, links, images, place(unsafe, text) if unsafe else [])
+        links, images = written_lines(self.context.found, text)
+        context = LinkContext(source_dir, resolve, links, images, unsafe=place(unsafe, text) if unsafe else [])
         return html, context, ids
 
 
@@ -577,6 +588,8 @@ _FENCE_END = re.compile(r" {0,3}(`{3,}|~{3,})[ \t]*")
 
 def _code_masked(text: str) -> str:
     """The text with fenced code blocks and code spans blanked out (newlines kept), in linear time."""
+    if "`" not in text and "~" not in text:
+        return text  # no fence, no span: most pages
     lines = text.split("\n")
     fence = ""
     for number, line in enumerate(lines):
@@ -612,42 +625,73 @@ def _code_masked(text: str) -> str:
     return "".join(parts)
 
 
-def place(found: list[Unsafe], text: str) -> list[Unsafe]:
-    """Each finding with the line of the Markdown it came from.
+def written_lines(found: list[Link | Image], text: str) -> tuple[list[Link], list[Image]]:
+    """The links and images the parser found, each with the line it is written on (see ``lines_of``)."""
+    urls = [item.href if isinstance(item, Link) else item.src for item in found]
+    # As written inline, [text](url) or (<url>), or in a reference's definition, [name]: url.
+    lines = lines_of([(f"({url}", f"(<{url}", f"]: {url}", f"]: <{url}") for url in urls], text) if found else []
+    placed = [dataclasses.replace(item, line=line) for item, line in zip(found, lines, strict=True)]
+    return [item for item in placed if isinstance(item, Link)], [item for item in placed if isinstance(item, Image)]
 
-    Findings come in the order of the page. Each takes the first place after the previous one's
+
+def place(found: list[Unsafe], text: str) -> list[Unsafe]:
+    """Each finding with the line of the Markdown it came from (see ``lines_of``)."""
+    lines = lines_of([unsafe.needles for unsafe in found], text)
+    return [dataclasses.replace(unsafe, line=line) for unsafe, line in zip(found, lines, strict=True)]
+
+
+def lines_of(found: list[tuple[str, ...]], text: str) -> list[int]:
+    """The line (from 0) of each thing the parser found, given as the texts that may spell it.
+
+    Things come in the order of the page. Each takes the first place after the previous one's
     where one of its needles is written (outside code, where it is shown, not run) and that no
-    other finding took; else the first such place anywhere; else the place its needle took last (a
-    reference link used twice). Text found nowhere (written with entities, say) is put on line 0.
+    other thing took; else the first such place anywhere; else the place its needle took last (a
+    reference link used twice); each needle in turn. Text found nowhere (written with entities, say)
+    is put on line 0. Needles match regardless of case. In linear time for a page of one link
+    repeated.
     """
-    masked = _code_masked(text)
-    taken: set[int] = set()
-    last: dict[str, int] = {}
-    floor = 0
-    placed: list[Unsafe] = []
-    for unsafe in found:
-        at = -1
-        for needle in unsafe.needles:
-            pattern = re.compile(re.escape(needle), re.IGNORECASE)
-            at = _free(pattern, masked, floor, taken)
-            if at >= 0:
-                floor = at
-            else:
-                at = _free(pattern, masked, 0, taken)
-            if at < 0:
-                at = last.get(needle, -1)
-            if at >= 0:
-                taken.add(at)
-                last[needle] = at
-                break
-        line = masked.count("\n", 0, at) if at >= 0 else 0
-        placed.append(dataclasses.replace(unsafe, line=line))
+    places = _Places(_code_masked(text).lower())  # lower case keeps every newline: lines are counted in it
+    placed: list[int] = []
+    for needles in found:
+        at = next((at for needle in needles if (at := places.take(needle.lower())) >= 0), -1)
+        placed.append(bisect.bisect_left(places.newlines, at) if at >= 0 else 0)
     return placed
 
 
-def _free(pattern: re.Pattern[str], text: str, start: int, taken: set[int]) -> int:
-    """Where ``pattern`` first matches at or after ``start`` in a place not taken, or -1."""
-    for match in pattern.finditer(text, start):
-        if match.start() not in taken:
-            return match.start()
-    return -1
+class _Places:
+    """The places of needles in a text, each taken once, searched for from a floor that only rises."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.newlines = [match.start() for match in re.finditer("\n", text)]
+        self.floor = 0
+        self.taken: set[int] = set()
+        self.last: dict[str, int] = {}  # the place each needle took last
+        self.all_taken_before: dict[str, int] = {}  # every place of the needle before this is taken
+        self.gone: set[str] = set()  # needles with no free place left anywhere
+
+    def take(self, needle: str) -> int:
+        """The first free place of ``needle`` after the floor, else anywhere (then taken); else the place
+        it took last; or -1."""
+        if needle in self.gone:
+            return self.last.get(needle, -1)
+        at = self._free(needle, self.floor)
+        if at >= 0:
+            self.floor = at
+        else:
+            at = self._free(needle, self.all_taken_before.get(needle, 0))
+            if at < 0:
+                self.gone.add(needle)
+                return self.last.get(needle, -1)
+        self.last[needle] = at
+        self.taken.add(at)
+        return at
+
+    def _free(self, needle: str, start: int) -> int:
+        """Where ``needle`` is first written at or after ``start`` in a place not taken, or -1."""
+        at = self.text.find(needle, start)
+        while at >= 0 and at in self.taken:
+            at = self.text.find(needle, at + 1)
+        if start == self.all_taken_before.get(needle, 0):
+            self.all_taken_before[needle] = at if at >= 0 else len(self.text)
+        return at

@@ -6,8 +6,9 @@ import posixpath
 from dataclasses import dataclass
 from functools import cached_property
 from operator import attrgetter
+from typing import NamedTuple
 
-from .config import SiteConfig, menu_line
+from .config import Language, SiteConfig, menu_line
 from .content import CONTENT_DIR, PageSource
 from .errors import Collector
 
@@ -47,6 +48,22 @@ class MenuItem:
     title: str
     url: str
     text_lang: str  # differs from the menu's language when the page is a fallback
+
+
+class Alternate(NamedTuple):
+    """One ``<link rel="alternate">`` of a page: a language (or ``x-default``) and its absolute URL."""
+
+    hreflang: str
+    href: str
+
+
+@dataclass(frozen=True)
+class Versions:
+    """What a page's head, language switcher and sitemap entry say of its languages (``Site.versions``)."""
+
+    langs: tuple[str, ...]  # the languages the page is really written in, in the site's order
+    alternates: tuple[Alternate, ...]  # one for each of ``langs``, then x-default
+    switcher: tuple[tuple[Language, str], ...]  # each language, and where its link leads: the page or its home
 
 
 def page_url(lang: str, key: str) -> str:
@@ -94,13 +111,25 @@ class Site:
     def get(self, key: str, lang: str) -> Page | None:
         return self.index.get((key, lang))
 
-    def translations(self, page: Page) -> tuple[Page, ...]:
-        """The page in every language that has it, itself included, in the site's language order."""
-        return tuple(other for lang in self.config.codes if (other := self.index.get((page.key, lang))) is not None)
+    def versions(self, key: str) -> Versions:
+        """The one rule for a page's languages, read by its head, its switcher, the sitemap and the chooser.
 
-    def alternates(self, page: Page) -> tuple[Page, ...]:
-        """The versions to list as hreflang alternates: real translations only, never fallbacks."""
-        return tuple(other for other in self.translations(page) if not other.fallback)
+        Alternates are real translations only, never fallbacks. x-default is the chooser for the home
+        page, else the default language's real page, else the first real one in the site's order.
+        """
+        config = self.config
+        pages = [self.index.get((key, lang)) for lang in config.codes]
+        real = [page for page in pages if page is not None and not page.fallback]
+        default = "/" if key == "index" else next((p for p in real if p.lang == config.default_lang), real[0]).url
+        hreflang = [Alternate(page.lang, config.absolute(page.url)) for page in real]
+        return Versions(
+            tuple(page.lang for page in real),
+            (*hreflang, Alternate("x-default", config.absolute(default))),
+            tuple(
+                (lang, page_url(lang.code, "index") if page is None else page.url)
+                for lang, page in zip(config.languages, pages, strict=True)
+            ),
+        )
 
     def url_for(self, key: str, lang: str) -> str | None:
         page = self.index.get((key, lang))

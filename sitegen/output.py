@@ -162,14 +162,8 @@ def sitemap(site: Site) -> str:
             continue
         lines.append("  <url>")
         lines.append(f"    <loc>{escape(config.absolute(page.url))}</loc>")
-        alternates = site.alternates(page)
-        for alt in alternates:
-            href = quoteattr(config.absolute(alt.url))
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="{alt.lang}" href={href}/>')
-        default = "/" if page.key == "index" else (site.url_for(page.key, config.default_lang) or page.url)
-        lines.append(
-            f'    <xhtml:link rel="alternate" hreflang="x-default" href={quoteattr(config.absolute(default))}/>'
-        )
+        for alt in site.versions(page.key).alternates:
+            lines.append(f'    <xhtml:link rel="alternate" hreflang="{alt.hreflang}" href={quoteattr(alt.href)}/>')
         lines.append("  </url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"

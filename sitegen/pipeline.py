@@ -157,12 +157,7 @@ def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
     context = {
         "languages": languages,
         "canonical": config.absolute("/"),
-        "alternates": [
-            {"hreflang": lang.code, "href": config.absolute(page_url(lang.code, "index"))}
-            for lang in config.languages
-            if site.get("index", lang.code)
-        ]
-        + [{"hreflang": "x-default", "href": config.absolute("/")}],
+        "alternates": [alt._asdict() for alt in site.versions("index").alternates],
     }
     return [("chooser.html", "index.html", context), ("404.html", "404.html", context)]
 

@@ -21,7 +21,7 @@ from .content import TEMPLATES_DIR
 from .data import SiteData
 from .errors import Problem, SiteError, did_you_mean
 from .i18n import DateForm, era_year, format_page_date
-from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Link, NestingTooDeep
+from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Image, Link, NestingTooDeep
 from .model import Page, Site, page_url
 from .output import CONTENT_SECURITY_POLICY, csp_meta
 
@@ -94,7 +94,7 @@ class Rendered:
     source: str
     links: tuple[Link, ...] = ()
     ids: tuple[str, ...] = ()
-    images: tuple[str, ...] = ()
+    images: tuple[Image, ...] = ()
     # What the render read besides the page and its language's globals, for incremental builds:
     templates: tuple[str, ...] = ()  # every template loaded, extended or included
     lookups: tuple[tuple[tuple[str, str], str | None], ...] = ()  # ((key, lang), url) asked of url_for
@@ -266,23 +266,8 @@ class Renderer:
         site = self.site
         config = self.config
         meta = page.source.meta
-        alternates = site.alternates(page)
-        if page.key == "index":
-            default_href = "/"
-        else:
-            default = site.get(page.key, config.default_lang)
-            default_href = (
-                default.url if default and not default.fallback else (alternates[0].url if alternates else page.url)
-            )
+        versions = site.versions(page.key)
         canonical = page_url(page.text_lang, page.key) if page.fallback else page.url
-        switcher = [
-            {
-                "lang": lang,
-                "url": site.url_for(page.key, lang.code) or page_url(lang.code, "index"),
-                "current": lang.code == page.lang,
-            }
-            for lang in config.languages
-        ]
         return {
             "page": {
                 "key": page.key,
@@ -297,10 +282,11 @@ class Renderer:
                 "source": page.source.path,
             },
             "canonical": config.absolute(canonical),
-            "alternates": [{"hreflang": alt.lang, "href": config.absolute(alt.url)} for alt in alternates]
-            + [{"hreflang": "x-default", "href": config.absolute(default_href)}],
-            "og_alternates": [config.language(alt.lang).og_locale for alt in alternates if alt.lang != page.lang],
-            "switcher": switcher,
+            "alternates": [alt._asdict() for alt in versions.alternates],  # templates see the mappings they always saw
+            "og_alternates": [config.language(code).og_locale for code in versions.langs if code != page.lang],
+            "switcher": [
+                {"lang": lang, "url": url, "current": lang.code == page.lang} for lang, url in versions.switcher
+            ],
         }
 
     def render_page(self, page: Page) -> Rendered:

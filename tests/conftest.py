@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import lxml.html
@@ -16,32 +16,43 @@ REPO = Path(__file__).resolve().parent.parent
 SITES = Path(__file__).resolve().parent / "sites"
 
 MakeSite = Callable[..., Path]
+Files = Mapping[str, str | bytes | None]
+
+
+def write_files(root: Path, files: Files, missing_ok: bool = False) -> None:
+    """Apply ``files`` to a site: a path's new text (bytes as they are), or ``None`` to delete it.
+
+    A file that already holds the text is left as it is (its times too). Deleting a file that is not
+    there is an error, unless ``missing_ok``: a test that means to remove something must find it.
+    """
+    for relative, text in files.items():
+        path = root / relative
+        if text is None:
+            path.unlink(missing_ok=missing_ok)
+            continue
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        if path.is_file() and not path.is_symlink() and path.read_bytes() == data:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def copy_site(root: Path, files: Files | None = None, base: str = "basic") -> Path:
+    """A fixture site (``tests/sites/<base>``, or an empty folder if ``base`` is "") at ``root``, with ``files`` applied."""
+    if base:
+        shutil.copytree(SITES / base, root)
+    else:
+        root.mkdir(parents=True)
+    write_files(root, files or {})
+    return root
 
 
 @pytest.fixture
 def make_site(tmp_path: Path) -> MakeSite:
-    """Copy a fixture site (default: ``tests/sites/basic``) into tmp_path and apply ``files``.
+    """``copy_site`` into tmp_path (default: ``tests/sites/basic``), with ``files`` applied."""
 
-    ``files`` maps a path to its new text; ``None`` deletes the file; bytes are written as they are.
-    """
-
-    def make(files: dict[str, str | bytes | None] | None = None, base: str = "basic", name: str = "src") -> Path:
-        root = tmp_path / name
-        if base:
-            shutil.copytree(SITES / base, root)
-        else:
-            root.mkdir()
-        for relative, text in (files or {}).items():
-            path = root / relative
-            if text is None:
-                path.unlink()
-                continue
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(text, bytes):
-                path.write_bytes(text)
-            else:
-                path.write_text(text, encoding="utf-8")
-        return root
+    def make(files: Files | None = None, base: str = "basic", name: str = "src") -> Path:
+        return copy_site(tmp_path / name, files, base)
 
     return make
 

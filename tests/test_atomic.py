@@ -28,7 +28,7 @@ from sitegen.errors import BuildFailed
 from sitegen.output import swap_dir
 from sitegen.pipeline import build_site
 
-from .conftest import REPO, SITES
+from .conftest import REPO, SITES, copy_site, write_files
 
 PAGES = 80  # Thai pages, each with an English fallback: some 170 files to move in
 KILLS = 50  # per scenario; two scenarios run side by side
@@ -58,17 +58,6 @@ def versions(scenario: str) -> tuple[dict[str, str | None], dict[str, str | None
     return old, new
 
 
-def write_sources(root: Path, files: dict[str, str | None]) -> None:
-    for relative, text in files.items():
-        path = root / relative
-        if text is None:
-            path.unlink(missing_ok=True)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
-
-
 def listing(folder: Path) -> dict[str, str]:
     """Every file and folder under ``folder``, with the hash of each file's bytes."""
     found: dict[str, str] = {}
@@ -89,20 +78,19 @@ def build_command(root: Path, out: Path) -> list[str]:
 def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]) -> None:
     rng = random.Random(seed)
     old, new = versions(scenario)
-    root = work / "src"
-    shutil.copytree(SITES / "basic", root)
+    root = copy_site(work / "src")
     expected = []
     for name, files in (("old", old), ("new", new)):
-        write_sources(root, files)
+        write_files(root, files, missing_ok=True)
         expected.append(listing(build_site(root, work / f"clean-{name}" / "site", jobs=1, incremental=False).out))
     assert expected[0] != expected[1]
 
     out = work / "build" / "site"
-    write_sources(root, old)
+    write_files(root, old, missing_ok=True)
     subprocess.run(build_command(root, out), check=True, capture_output=True)
     assert listing(out) == expected[0]
     current = 0
-    write_sources(root, new)
+    write_files(root, new, missing_ok=True)
     started = time.monotonic()
     subprocess.run(build_command(root, out), check=True, capture_output=True)  # the slow path: no back tree yet
     duration = time.monotonic() - started
@@ -112,7 +100,7 @@ def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]
     outcomes = {"old": 0, "new": 0}
     for kill in range(KILLS):
         target = 1 - current
-        write_sources(root, new if target else old)
+        write_files(root, new if target else old, missing_ok=True)
         if kill % 15 == 7:  # now and then a full build: a lost cache, an output that is still there
             shutil.rmtree(out.parent / ".sitegen-cache")
         env = dict(os.environ)
@@ -130,7 +118,7 @@ def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]
         current = expected.index(found)
         outcomes[("old", "new")[current]] += 1
 
-    write_sources(root, new)
+    write_files(root, new, missing_ok=True)
     subprocess.run(build_command(root, out), check=True, capture_output=True)
     assert listing(out) == expected[1]
     subprocess.run(build_command(root, out), check=True, capture_output=True)
@@ -171,8 +159,7 @@ def test_a_swap_cut_between_its_two_renames_is_undone_by_the_next_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Where the system cannot exchange two names, a kill between the renames leaves no site: for an instant."""
-    root = tmp_path / "src"
-    shutil.copytree(SITES / "basic", root)
+    root = copy_site(tmp_path / "src")
     out = tmp_path / "site"
     monkeypatch.setattr(output, "_exchange_names", lambda a, b: False)
     build_site(root, out)

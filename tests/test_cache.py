@@ -32,7 +32,7 @@ from sitegen.content import PageMeta, PageSource
 from sitegen.errors import Problem
 from sitegen.pipeline import Built, build_site
 
-from .conftest import MakeSite, tree_digest
+from .conftest import MakeSite, copy_site, tree_digest
 
 
 @dataclasses.dataclass
@@ -452,11 +452,8 @@ def assert_valid(manifest: Manifest | None) -> None:
 @pytest.fixture(scope="module")
 def real_cache(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[str, bytes]]:
     """A real site's cache: its root, output, and the bytes of each cache file."""
-    from .conftest import SITES
-
     base = tmp_path_factory.mktemp("real")
-    root = base / "src"
-    shutil.copytree(SITES / "basic", root)
+    root = copy_site(base / "src")
     out = base / "site"
     build_site(root, out, jobs=1)
     folder = default_cache_dir(out)

@@ -12,7 +12,6 @@ Nothing else may ever come out: no
 from __future__ import annotations
 
 import datetime
-import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +28,7 @@ from sitegen.data import load_data
 from sitegen.errors import BuildFailed, Collector, SiteError
 from sitegen.pipeline import build_site
 
-from .conftest import SITES, tree_digest
+from .conftest import SITES, copy_site, tree_digest
 
 PAGE = "content/en/about.md"
 FIELDS = ["title", "description", "template", "date", "updated", "source_hash", "draft"]
@@ -148,8 +147,7 @@ def site() -> Iterator[tuple[Path, Path]]:
     test must not run against it (every build would then fail on the bank file, proving nothing).
     """
     with tempfile.TemporaryDirectory(prefix="sitegen-fuzz-") as folder:
-        root = Path(folder) / "site"
-        shutil.copytree(SITES / "err-base", root)
+        root = copy_site(Path(folder) / "site", base="err-base")
         out = Path(folder) / "out"
         build_site(root, out)
         yield root, out
@@ -372,9 +370,7 @@ def test_any_front_matter_is_a_page_or_a_site_error(front: str) -> None:
 def fuzz_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the small valid site that the data and site.yaml tests write into; each example writes the files
     it needs, so one copy serves every example."""
-    root = tmp_path_factory.mktemp("fuzz-yaml") / "site"
-    shutil.copytree(SITES / "basic", root)
-    return root
+    return copy_site(tmp_path_factory.mktemp("fuzz-yaml") / "site")
 
 
 @pytest.fixture(scope="module")

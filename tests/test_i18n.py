@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,7 @@ from sitegen.errors import Collector, SiteError
 from sitegen.i18n import catalogue_status, era_pattern, era_year, format_page_date, load_translations
 from sitegen.pipeline import build_site
 
-from .conftest import REPO, SITES, MakeSite
+from .conftest import REPO, MakeSite, copy_site
 
 TH = Language("th", "ไทย", "th", "th_TH", "buddhist")
 EN = Language("en", "English", "en", "en_US")
@@ -214,9 +213,7 @@ def catalogues(draw: st.DrawFn) -> bytes:
 
 @pytest.fixture(scope="module")
 def po_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("po") / "site"
-    shutil.copytree(SITES / "basic", root)
-    return root
+    return copy_site(tmp_path_factory.mktemp("po") / "site")
 
 
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -31,7 +31,7 @@ from sitegen.output import (
 )
 from sitegen.pipeline import build_site
 
-from .conftest import MakeSite, tree_digest
+from .conftest import SITES, MakeSite, tree_digest
 
 
 def test_hashed_name_changes_with_the_bytes() -> None:
@@ -436,3 +436,9 @@ def test_a_recorded_output_named_after_a_folder_removes_no_folder(make_site: Mak
         build_site(root, out)
         build_site(root, clean, cache_dir=tmp_path / "clean-cache", incremental=False)
         assert tree_digest(out) == tree_digest(clean)
+
+
+def test_built_outputs_are_the_files_of_the_output(tmp_path: Path) -> None:
+    built = build_site(SITES / "basic", tmp_path / "out", jobs=1)
+    assert list(built.outputs) == sorted(tree_digest(tmp_path / "out"))
+    assert {"index.html", "404.html", "robots.txt", "sitemap.xml", "th/index.html"} <= set(built.outputs)

@@ -1,0 +1,65 @@
+"""Link checks: dead links, missing #anchors and images without alt text, each at the line it is written on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.errors import Problem
+from sitegen.pipeline import build_site, link_problems, load_site, render_site
+
+from .conftest import MakeSite
+
+# Line 1 is the front matter's first line; the body starts on line 4.
+TWICE = """---
+title: About us
+---
+Intro with a [first link](gone.md) to a page that does not exist.
+
+```
+A [code sample](gone.md) is shown, not linked: ![](shown.png)
+```
+
+Text in between.
+
+- a list item with the [same dead link](gone.md) again
+- and an ![](photo.png) without alt text, then ![](photo.png) once more
+
+A [heading link](about.md#nowhere) and, below it,
+
+> a quote with [the same](about.md#nowhere) link.
+"""
+
+WANTED = [
+    ("broken-link", 4, "link to a page that does not exist: 'gone.md'"),
+    ("broken-link", 12, "link to a page that does not exist: 'gone.md'"),
+    ("no-alt", 13, "image 'photo.png' has no alt text"),
+    ("no-alt", 13, "image 'photo.png' has no alt text"),
+    ("broken-link", 15, "link to a missing heading: 'about.md#nowhere'"),
+    ("broken-link", 17, "link to a missing heading: 'about.md#nowhere'"),
+]
+
+
+def en_about(problems: list[Problem] | tuple[Problem, ...]) -> list[tuple[str, int, str]]:
+    return sorted((p.kind, p.line, p.message) for p in problems if p.path == "content/en/about.md")
+
+
+def test_each_link_is_reported_at_its_own_line(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/en/about.md": TWICE})
+    built = build_site(root, tmp_path / "out")
+    assert en_about(built.problems) == sorted(WANTED)
+    loaded = load_site(root)
+    rendered, _ = render_site(loaded)
+    assert en_about(link_problems(loaded, rendered)) == sorted(WANTED)
+
+
+def test_a_page_of_one_dead_link_repeated_reports_every_line(make_site: MakeSite) -> None:
+    count = 3000  # a hostile page: each link is placed after the previous one, not searched from the top
+    body = "".join(f"[dead {n}](gone.md)\n\n" for n in range(count))
+    root = make_site(
+        {"content/en/about.md": f"---\ntitle: About\n---\n{body}[ref][r] and [ref][r]\n\n[r]: gone-too.md\n"}
+    )
+    loaded = load_site(root)
+    rendered, _ = render_site(loaded)
+    lines = [line for kind, line, _ in en_about(link_problems(loaded, rendered)) if kind == "broken-link"]
+    definition = 4 + 2 * count + 2
+    assert lines == [4 + 2 * n for n in range(count)] + [definition, definition], "reference links: where the URL is"
