@@ -591,7 +591,7 @@ def test_mutated_cache_files_never_raise(
     data = bytearray(real_cache[2][name])
     start = data.index(b"\n\n") + 2 if fix_checksum else 0
     for kind, where, byte in edits:
-        at = start + int(where * (len(data) - start - 1))
+        at = start + int(where * max(len(data) - start - 1, 0))  # after a cut to nothing: at the start
         if kind == "flip" and at < len(data):
             data[at] ^= byte or 1
         elif kind == "cut":

@@ -62,7 +62,8 @@ def test_a_render_records_the_templates_and_urls_it_read(make_site: MakeSite) ->
     assert page is not None
     rendered = renderer.render_page(page)
     assert rendered.output == "th/about/index.html" and rendered.source == "content/th/about.md"
-    assert rendered.templates == ("base.html", "page.html")
+    # page.html extends base.html, which imports the JSON-LD partial
+    assert rendered.templates == ("base.html", "page.html", "partials/jsonld.html")
     assert (("news/report", "th"), "/th/news/report/") in rendered.lookups, "the link in the text"
     assert [(link.href, link.target_key) for link in rendered.links] == [("news/report.md", "news/report")]
     assert 'href="/th/news/report/"' in rendered.html

@@ -726,7 +726,7 @@ def test_failed_rebuild_keeps_the_last_good_build(tmp_path: Path) -> None:
     lines: list[str] = []
     preview = Preview(root, tmp_path / "work", build=build_site, log=lines.append)
     assert preview.rebuild()
-    assert sorted(p.name for p in preview.workdir.iterdir()) == [".sitegen-cache", "site"], "one cache, with its lock"
+    assert sorted(p.name for p in preview.workdir.iterdir()) == [".sitegen-cache", ".sitegen-swap", "site"], "one cache"
     page = preview.out / "en" / "about" / "index.html"
     good = page.read_bytes()
     (root / ABOUT_EN).write_text("---\ntitle: x\n", encoding="utf-8")
