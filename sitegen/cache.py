@@ -55,7 +55,6 @@ _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an 
 Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 OutStat = tuple[int, int, int]  # size, mtime_ns, inode (a rename changes ctime, not these)
 Lookup = tuple[tuple[str, str], str | None]  # ((key, lang), the URL url_for answered)
-FoundLink = tuple[str, str, str, int]  # an internal link of a page: href, target key, #fragment, line
 
 
 def digest_bytes(data: bytes) -> str:
@@ -94,6 +93,15 @@ def engine_fingerprint() -> str:
     return h.hexdigest()
 
 
+class FoundLink(NamedTuple):
+    """An internal link of a page, where its text has it."""
+
+    href: str  # as written
+    target_key: str  # the page it leads to
+    fragment: str  # its #anchor ("" for none)
+    line: int
+
+
 class InputFile(NamedTuple):
     stat: Stat
     digest: str
@@ -102,7 +110,7 @@ class InputFile(NamedTuple):
 class Deps(NamedTuple):
     """What an output was made from, beyond the engine: each part is compared on the next build."""
 
-    state: str  # its language's shared inputs: config, data, assets, menus, catalogue, the list of templates
+    shared: str  # its language's shared inputs: config, data, assets, menus, catalogue, the list of templates
     page: str  # its page's text and which translations exist (for a special page: its context)
     templates: tuple[tuple[str, str], ...] = ()  # (name, digest) of each template the render loaded
     lookups: tuple[Lookup, ...] = ()  # every url_for answer the render used (links, menus in templates)
@@ -229,7 +237,7 @@ def _encode_source(source: PageSource) -> tuple[Any, ...]:
 
 
 def _encode_outputs(outputs: dict[str, Output]) -> tuple[dict[str, tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """The outputs, and a table of the (state, templates, catalogues) of their Deps, which most share:
+    """The outputs, and a table of the (shared, templates, catalogues) of their Deps, which most share:
     each Deps names its row, so that a shard holds one copy of each and loads faster."""
     rows: dict[tuple[Any, ...], int] = {}
     plain: dict[str, tuple[Any, ...]] = {}
@@ -237,7 +245,7 @@ def _encode_outputs(outputs: dict[str, Output]) -> tuple[dict[str, tuple[Any, ..
         deps = output.deps
         plain_deps = None
         if deps is not None:
-            row = rows.setdefault((deps.state, deps.templates, deps.catalogues), len(rows))
+            row = rows.setdefault((deps.shared, deps.templates, deps.catalogues), len(rows))
             plain_deps = (row, deps.page, deps.lookups)
         problems = tuple(dataclasses.astuple(problem) for problem in output.problems)
         plain[name] = (output.digest, output.stat, plain_deps, problems, output.anchors, output.ids)
@@ -338,7 +346,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _decode_rows(rows: Any, shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
-    """The shard's table of (state, templates, catalogues), one copy of each for all shards."""
+    """The shard's table of (shared, templates, catalogues), one copy of each for all shards."""
     if type(rows) is not tuple:
         raise Damaged(where)
     kept: list[tuple[str, Any, Any]] = []
@@ -396,16 +404,18 @@ def _decode_outputs(values: dict[str, Any], rows: list[tuple[str, Any, Any]], wh
         digest, stat, deps, problems, anchors, ids = value
         if not (type(digest) is str and _is_ints(stat, 3) and type(ids) is str and type(problems) is tuple):
             raise Damaged(where)
-        if anchors and not _is_anchors(anchors):
-            raise Damaged(where)
+        if anchors:
+            if not _is_anchors(anchors):
+                raise Damaged(where)
+            anchors = tuple(FoundLink(*anchor) for anchor in anchors)
         if deps is not None:
             if not (type(deps) is tuple and len(deps) == 3 and type(deps[0]) is int and 0 <= deps[0] < count):
                 raise Damaged(where)
             row, page, lookups = deps
             if type(page) is not str or not _is_lookups(lookups):
                 raise Damaged(where)
-            state, templates, catalogues = rows[row]
-            deps = Deps(state, page, templates, lookups, catalogues)
+            shared, templates, catalogues = rows[row]
+            deps = Deps(shared, page, templates, lookups, catalogues)
         if problems:
             problems = tuple(_decode_problem(problem, where) for problem in problems)
         outputs[name] = Output(digest, stat, deps, problems, anchors, ids)

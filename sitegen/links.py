@@ -23,7 +23,8 @@ def line_of(source: PageSource, needle: str) -> int:
 def found_links(source: PageSource, rendered: Rendered) -> tuple[tuple[FoundLink, ...], tuple[tuple[str, int], ...]]:
     """A page's internal links and its images without alt text, each with its line."""
     links = tuple(
-        (link.href, link.target_key, link.fragment, line_of(source, f"({link.href}")) for link in rendered.links
+        FoundLink(link.href, link.target_key, link.fragment, line_of(source, f"({link.href}"))
+        for link in rendered.links
     )
     images = tuple((src, line_of(source, f"({src}")) for src in rendered.images)
     return links, images

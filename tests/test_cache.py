@@ -50,7 +50,7 @@ class Cached:
 
     def clean(self) -> dict[str, str]:
         """The files of a clean build of the same site."""
-        return tree_digest(build_site(self.root, self.out.parent / "clean", incremental=False).out)
+        return tree_digest(build_site(self.root, self.out.parent / "clean", cache=False).out)
 
 
 @pytest.fixture

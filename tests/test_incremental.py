@@ -183,7 +183,7 @@ def check_edits(work: Path, edits: list[Edit]) -> list[int]:
         before = tree_digest(out)
         incremental = outcome(root, out, jobs=1)
         clean_out = work / f"clean{step}" / "site"
-        clean = outcome(root, clean_out, jobs=1, incremental=False)
+        clean = outcome(root, clean_out, jobs=1, cache=False)
         if isinstance(clean, tuple):
             assert incremental == clean, f"after {relative}: the incremental build must fail the same way"
             assert tree_digest(out) == before, "a failed build must leave the output as it was"
@@ -285,7 +285,7 @@ def test_deleted_page_output_is_removed(tmp_path: Path) -> None:
     built = build_site(root, out, jobs=1)
     assert built.removed == ("en/news/a/index.html", "th/news/a/index.html")
     assert not (out / "th/news").exists() and not (out / "en/news").exists(), "empty folders go too"
-    clean = build_site(root, tmp_path / "clean", incremental=False)
+    clean = build_site(root, tmp_path / "clean", cache=False)
     assert tree_digest(out) == tree_digest(clean.out)
 
 
@@ -330,7 +330,7 @@ def test_a_damaged_or_foreign_cache_is_discarded(
     clock.write(root, "content/en/about.md", "---\ntitle: About\n---\n\nChanged while the cache was broken\n")
     built = build_site(root, out, jobs=1)
     assert built.full, "a cache that cannot be trusted is not used"
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
     assert not build_site(root, out, jobs=1).full, "and a good one is written in its place"
 
 
@@ -377,7 +377,7 @@ def test_a_failed_incremental_build_changes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"]
     clock.write(root, "templates/other.html", SITE["templates/other.html"])
     build_site(root, out, jobs=1)
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
 
 
 def interrupted_update(
@@ -423,7 +423,7 @@ def test_an_update_cut_short_leaves_the_old_site_and_the_next_build_finishes_it(
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", "site", "src"]
     assert sorted(p.name for p in (default_cache_dir(out) / "swap").iterdir()) == ["back"], "no staging; state gone"
     build_site(root, out, jobs=1)
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
 
 
 def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
@@ -474,7 +474,7 @@ def test_a_swap_folder_of_the_wrong_shape_means_a_slower_build_not_an_error(tmp_
     clock.write(root, "content/th/about.md", "---\ntitle: ใหม่อีก\n---\n\nใหม่อีก\n")
     for _ in range(2):
         build_site(root, out, jobs=1)
-        assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+        assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
     assert (elsewhere / "keep.txt").read_text() == "keep"
 
 
