@@ -148,9 +148,14 @@ def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def all_tasks(loaded: Loaded) -> list[Task]:
-    """Every render of the site: each page, then the pages outside any language."""
+    """Every render of the site: each page, then the pages outside any language.
+
+    Pages are in the order of their files, so that a fallback page is rendered next to the page
+    whose text it shows, in the same process, which reads the file once for both."""
+    pages = loaded.site.pages
+    order = sorted(range(len(pages)), key=lambda i: pages[i].source.path)
     specials = (SpecialTask(template, output, context) for template, output, context in special_pages(loaded))
-    return [*(PageTask(i) for i in range(len(loaded.site.pages))), *specials]
+    return [*(PageTask(i) for i in order), *specials]
 
 
 def render(loaded: Loaded, tasks: Sequence[Task], jobs: int, staging: Path | None) -> list[RenderedOutput | Problem]:

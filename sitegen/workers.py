@@ -108,10 +108,14 @@ def parse_page(root: Path, file: PageFile) -> Parsed:
     return Parsed(file, digest, source, body, tuple(problems.problems))
 
 
-def with_body(page: Page, root: Path, bodies: Mapping[str, str]) -> Page:
-    """The page with its Markdown body: as this build read it, or read now if its source came from the cache."""
+def with_body(page: Page, root: Path, bodies: Mapping[str, str], last: tuple[str, str] = ("", "")) -> Page:
+    """The page with its Markdown body: as the scan read it (``bodies``), as the previous render
+    read it (``last``: path and body; a fallback page comes right after the page whose text it
+    shows), or read now."""
     source = page.source
     body = bodies.get(source.path)
+    if body is None and source.path == last[0]:
+        body = last[1]
     if body is None:
         try:
             text = read_source(root, source.path)
@@ -154,12 +158,14 @@ class Worker:
         self.root = site.config.root
         self.renderer = Renderer(site, data, translations, assets)
         self.bodies = bodies
+        self.last = ("", "")  # the path and body of the page this worker rendered last
         self.staging = staging
 
     def run(self, task: Task) -> Result:
         try:
             if isinstance(task, PageTask):
-                page = with_body(self.site.pages[task.page], self.root, self.bodies)
+                page = with_body(self.site.pages[task.page], self.root, self.bodies, self.last)
+                self.last = (page.source.path, page.source.body)
                 rendered = self.renderer.render_page(page)
                 findings = page_findings(page, rendered, self.site)
             else:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from sitegen.checks import check_site
-from sitegen.cli import main
 from sitegen.pipeline import build_site, check_build
 
 from .conftest import MakeSite
@@ -69,9 +68,3 @@ def test_a_build_without_cache_leaves_no_cache_that_a_later_build_trusts(make_si
     assert {n: (out / n).read_bytes() for n in again.outputs} == {
         n: (clean.out / n).read_bytes() for n in clean.outputs
     }
-
-
-def test_no_cache_on_the_command_line(make_site: MakeSite, tmp_path: Path) -> None:
-    root = make_site(base="check-basic")
-    assert main(["build", "--root", str(root), "--out", str(tmp_path / "site"), "--no-cache"]) == 0
-    assert (tmp_path / "site" / "index.html").is_file() and manifests(tmp_path) == []
