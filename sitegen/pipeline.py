@@ -158,22 +158,15 @@ def all_tasks(loaded: Loaded) -> list[Task]:
     return [*(PageTask(i) for i in order), *specials]
 
 
-def render(loaded: Loaded, tasks: Sequence[Task], jobs: int, staging: Path | None) -> list[RenderedOutput | Problem]:
-    """The render stage: each task's output (written into ``staging``, if any), or its error."""
+def render(
+    loaded: Loaded, tasks: Sequence[Task], jobs: int, staging: Path | None, problems: Collector
+) -> list[RenderedOutput]:
+    """The render stage: each task's output, written into ``staging`` if there is one; its errors
+    (a template mistake) go to ``problems``."""
     assets = {a.name: a.url for a in loaded.assets}
-    site = loaded.site
-    return render_tasks(tasks, jobs, site, loaded.data, loaded.translations, assets, loaded.bodies, staging)
-
-
-def rendered(results: Sequence[RenderedOutput | Problem], problems: Collector) -> list[RenderedOutput]:
-    """The outputs of the render stage; its errors (a template mistake) go to ``problems``."""
-    outputs: list[RenderedOutput] = []
-    for result in results:
-        if isinstance(result, Problem):
-            problems.add(result)
-        else:
-            outputs.append(result)
-    return outputs
+    results = render_tasks(tasks, jobs, loaded.site, loaded.data, loaded.translations, assets, loaded.bodies, staging)
+    problems.problems.extend(result for result in results if isinstance(result, Problem))
+    return [result for result in results if not isinstance(result, Problem)]
 
 
 def check_links(site: Site, findings: Mapping[str, PageFindings | Output]) -> list[Problem]:
@@ -201,7 +194,7 @@ def check_build(root: Path, base_url: str | None = None, jobs: int | None = None
     jobs = max(1, jobs or default_jobs())
     loaded = load_site(root, base_url, PageScanner(FileIndex(root, None), None, jobs))
     problems = Collector(list(loaded.problems))
-    renders = rendered(render(loaded, all_tasks(loaded), jobs, None), problems)
+    renders = render(loaded, all_tasks(loaded), jobs, None, problems)
     problems.problems.extend(check_links(loaded.site, {made.output: made.findings for made in renders}))
     return Checked(loaded, tuple(sorted(problems.problems)))
 
@@ -264,11 +257,11 @@ def _build(
 
     staging = make_staging(out)
     try:
-        results = render(loaded, plan.tasks, jobs, staging)  # render
+        problems = Collector([*notices, *loaded.problems])
+        renders = render(loaded, plan.tasks, jobs, staging, problems)  # render
         with paused_gc():
-            problems = Collector([*notices, *loaded.problems])
             outputs = SiteOutputs(out, staging, previous)
-            outputs.add_renders(rendered(results, problems), plan, inputs)  # the recorder
+            outputs.add_renders(renders, plan, inputs)  # the recorder
             problems.problems.extend(check_links(site, outputs.records))  # check
             if strict:
                 problems.problems = [p.as_error() for p in problems.problems]

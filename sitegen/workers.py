@@ -101,10 +101,8 @@ def parse_page(root: Path, file: PageFile) -> Parsed:
     except SiteError as exc:
         problems.catch(exc)
         source = None
-    body = ""
-    if source is not None:
-        body = source.body
-        source = dataclasses.replace(source, body="")
+    body = source.body if source is not None else ""
+    source = source and dataclasses.replace(source, body="")  # the cache keeps sources without bodies
     return Parsed(file, digest, source, body, tuple(problems.problems))
 
 

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sitegen import cache, inputs, workers
 from sitegen.cache import default_cache_dir
 from sitegen.config import load_config
-from sitegen.content import find_pages
+from sitegen.content import page_files, read_page
 from sitegen.errors import BuildFailed, Collector, Problem
 from sitegen.inputs import FileIndex, PageScanner
 from sitegen.pipeline import Built, build_site
@@ -527,24 +527,23 @@ def test_pools_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize("root", [SITES / "basic", REPO], ids=["basic", "lpn"])
-def test_page_scanner_finds_what_find_pages_finds(root: Path, tmp_path: Path) -> None:
+def test_page_scanner_finds_each_page_file_as_read_alone(root: Path, tmp_path: Path) -> None:
     config = load_config(root)
-    expected = [dataclasses.replace(source, body="") for source in find_pages(config, Collector())]
+    read = [read_page(root / f.path, root, f.lang, f.key, Collector()) for f in page_files(config, Collector())]
+    expected = [dataclasses.replace(source, body="") for source in read if source and not source.meta.draft]
     scanner = PageScanner(FileIndex(root, None), None, jobs=1)
     assert scanner.find(config, Collector()) == expected
+    assert scanner.bodies == {source.path: source.body for source in read if source}
     assert len(expected) >= 5
 
 
 def test_a_folder_named_like_a_page_is_walked_into_not_read(tmp_path: Path) -> None:
-    # find_pages used to glob "*.md", folders included, and crash reading one; the cached build skipped it.
+    # The plain scan used to glob "*.md", folders included, and crash reading one.
     root = write_site(tmp_path / "src", {**SITE, "content/th/odd.md/inner.md": "---\ntitle: ใน\n---\n\nข้อความ\n"})
-    # A folder name with a dot breaks the page-name rule: both report it the same way, neither reads the folder.
-    config = load_config(root)
-    found, scanned = Collector(), Collector()
-    assert [p.key for p in find_pages(config, found)] == [
-        p.key for p in PageScanner(FileIndex(root, None), None, jobs=1).find(config, scanned)
-    ]
-    assert found.problems == scanned.problems
+    # A folder name with a dot breaks the page-name rule: it is reported, and the folder is not read as a page.
+    found = Collector()
+    keys = [p.key for p in PageScanner(FileIndex(root, None), None, jobs=1).find(load_config(root), found)]
+    assert "odd" not in keys and "odd.md/inner" not in keys and "index" in keys
     assert [(p.path, p.hint) for p in found.errors] == [
         ("content/th/odd.md/inner.md", "rename it to content/th/odd-md/inner.md")
     ]
