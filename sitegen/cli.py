@@ -66,13 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     try:
         return _run(args)
-    except BuildFailed as exc:
-        print_problems(exc.problems)
-        print(f"{counted(len(exc.problems), 'error')}; nothing was written", file=sys.stderr)
-        return 1
-    except SiteError as exc:
-        print_problems([exc.problem])
-        print("1 error; nothing was written", file=sys.stderr)
+    except (BuildFailed, SiteError) as exc:
+        problems = exc.problems if isinstance(exc, BuildFailed) else (exc.problem,)
+        print_problems(problems)
+        print(f"{counted(len(problems), 'error')}; nothing was written", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
