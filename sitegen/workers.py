@@ -106,14 +106,13 @@ def parse_page(root: Path, file: PageFile) -> Parsed:
     return Parsed(file, digest, source, body, tuple(problems.problems))
 
 
-def with_body(page: Page, root: Path, bodies: Mapping[str, str], last: tuple[str, str] = ("", "")) -> Page:
+def with_body(page: Page, root: Path, bodies: Mapping[str, str], last: PageSource | None = None) -> Page:
     """The page with its Markdown body: as the scan read it (``bodies``), as the previous render
-    read it (``last``: path and body; a fallback page comes right after the page whose text it
-    shows), or read now."""
+    had it (``last``: a fallback page comes right after the page whose text it shows), or read now."""
     source = page.source
     body = bodies.get(source.path)
-    if body is None and source.path == last[0]:
-        body = last[1]
+    if body is None and last is not None and last.path == source.path:
+        body = last.body
     if body is None:
         try:
             text = read_source(root, source.path)
@@ -156,14 +155,14 @@ class Worker:
         self.root = site.config.root
         self.renderer = Renderer(site, data, translations, assets)
         self.bodies = bodies
-        self.last = ("", "")  # the path and body of the page this worker rendered last
+        self.last: PageSource | None = None  # with its body: the page this worker rendered last
         self.staging = staging
 
     def run(self, task: Task) -> Result:
         try:
             if isinstance(task, PageTask):
                 page = with_body(self.site.pages[task.page], self.root, self.bodies, self.last)
-                self.last = (page.source.path, page.source.body)
+                self.last = page.source
                 rendered = self.renderer.render_page(page)
                 findings = page_findings(page, rendered, self.site)
             else:
