@@ -148,21 +148,19 @@ def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def all_tasks(loaded: Loaded) -> list[Task]:
-    """Every render of the site: each page, then the pages outside any language.
-
-    Pages are in the order of their files, so that a fallback page is rendered next to the page
-    whose text it shows, in the same process, which reads the file once for both."""
-    pages = loaded.site.pages
-    order = sorted(range(len(pages)), key=lambda i: pages[i].source.path)
+    """Every render of the site: each page, then the pages outside any language."""
     specials = (SpecialTask(template, output, context) for template, output, context in special_pages(loaded))
-    return [*(PageTask(i) for i in order), *specials]
+    return [*map(PageTask, range(len(loaded.site.pages))), *specials]
 
 
 def render(
     loaded: Loaded, tasks: Sequence[Task], jobs: int, staging: Path | None, problems: Collector
 ) -> list[RenderedOutput]:
     """The render stage: each task's output, written into ``staging`` if there is one; its errors
-    (a template mistake) go to ``problems``."""
+    (a template mistake) go to ``problems``. Pages are rendered in the order of their files, so that
+    a fallback page follows the page whose text it shows, in the same process (see ``with_body``)."""
+    pages = loaded.site.pages
+    tasks = sorted(tasks, key=lambda task: pages[task.page].source.path if isinstance(task, PageTask) else "")
     assets = {a.name: a.url for a in loaded.assets}
     results = render_tasks(tasks, jobs, loaded.site, loaded.data, loaded.translations, assets, loaded.bodies, staging)
     problems.problems.extend(result for result in results if isinstance(result, Problem))
