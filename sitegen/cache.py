@@ -56,7 +56,6 @@ _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an 
 Stat = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
 OutStat = tuple[int, int, int]  # size, mtime_ns, inode (a rename changes ctime, not these)
 Lookup = tuple[tuple[str, str], str | None]  # ((key, lang), the URL url_for answered)
-FoundLink = tuple[str, str, str, int]  # an internal link of a page: href, target key, #fragment, line
 
 
 def digest_bytes(data: bytes) -> str:
@@ -95,6 +94,15 @@ def engine_fingerprint() -> str:
     return h.hexdigest()
 
 
+class FoundLink(NamedTuple):
+    """An internal link of a page, where its text has it."""
+
+    href: str  # as written
+    target_key: str  # the page it leads to
+    fragment: str  # its #anchor ("" for none)
+    line: int
+
+
 class InputFile(NamedTuple):
     stat: Stat
     digest: str
@@ -103,7 +111,7 @@ class InputFile(NamedTuple):
 class Deps(NamedTuple):
     """What an output was made from, beyond the engine: each part is compared on the next build."""
 
-    state: str  # its language's shared inputs: config, data, assets, menus, catalogue, the list of templates
+    shared: str  # its language's shared inputs: config, data, assets, menus, catalogue, the list of templates
     page: str  # its page's text and which translations exist (for a special page: its context)
     templates: tuple[tuple[str, str], ...] = ()  # (name, digest) of each template the render loaded
     lookups: tuple[Lookup, ...] = ()  # every url_for answer the render used (links, menus in templates)
@@ -248,7 +256,7 @@ def _encode_sources(sources: dict[str, PageSource]) -> tuple[tuple[Any, ...], ..
 
 
 def _encode_outputs(outputs: dict[str, Output]) -> tuple[tuple[Any, ...], ...]:
-    """The outputs, with a table of the (state, templates, catalogues) of their Deps, which most
+    """The outputs, with a table of the (shared, templates, catalogues) of their Deps, which most
     share: each Deps names its row, so that a shard holds one copy of each and loads faster.
     Problems and anchors, which few outputs have, are kept as (position, value) pairs."""
     rows: dict[tuple[Any, ...], int] = {}
@@ -259,7 +267,7 @@ def _encode_outputs(outputs: dict[str, Output]) -> tuple[tuple[Any, ...], ...]:
         tuple(outputs),
         tuple(output.digest for output in values),
         tuple(number for output in values for number in output.stat),
-        tuple(-1 if d is None else rows.setdefault((d.state, d.templates, d.catalogues), len(rows)) for d in deps),
+        tuple(-1 if d is None else rows.setdefault((d.shared, d.templates, d.catalogues), len(rows)) for d in deps),
         tuple("" if d is None else d.page for d in deps),
         tuple(len(found) for found in lookups),
         tuple(key for found in lookups for (key, _), _ in found),
@@ -402,7 +410,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _decode_rows(rows: tuple[Any, ...], shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
-    """The shard's table of (state, templates, catalogues), one copy of each for all shards."""
+    """The shard's table of (shared, templates, catalogues), one copy of each for all shards."""
     kept: list[tuple[str, Any, Any]] = []
     for row in rows:
         if not (
@@ -471,6 +479,8 @@ def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str
     found_anchors = _sparse(anchors, count, where)
     if not all(map(_is_anchors, found_anchors.values())):
         raise Damaged(where)
+    for i, plain in found_anchors.items():
+        found_anchors[i] = tuple(map(FoundLink._make, plain))
     lookups = zip(zip(keys, langs, strict=True), urls, strict=True)
     stat = iter(stats)
     outputs: dict[str, Output] = {}
@@ -479,8 +489,8 @@ def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str
     ):
         deps = None
         if row >= 0:
-            state, templates, catalogues = table[row]
-            deps = Deps(state, page, templates, tuple(itertools.islice(lookups, lookup_count)), catalogues)
+            common, templates, catalogues = table[row]
+            deps = Deps(common, page, templates, tuple(itertools.islice(lookups, lookup_count)), catalogues)
         elif lookup_count:
             raise Damaged(where)  # lookups without Deps
         outputs[name] = Output(digest, out_stat, deps, found_problems.get(i, ()), found_anchors.get(i, ()), its_ids)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 from .config import SiteConfig, load_config
 from .content import CONTENT_DIR, file_digest, page_key, split_front_matter
-from .errors import BuildFailed, Level, Problem, SiteError, did_you_mean, merge_repeats
+from .errors import BuildFailed, Level, Problem, SiteError, counted, did_you_mean, merge_repeats
 from .i18n import catalogue_status
-from .pipeline import Loaded, link_problems, load_site, render_site
+from .markup import RAW_HTML_KIND
+from .pipeline import Checked, Loaded, check_build
 from .source import decode_text, inside_project, read_file, read_source, replace_file
 
 ALL = "*"  # findings that belong to no one language (data files, templates)
@@ -31,6 +32,7 @@ KINDS = (
     ("no-alt", "image without alt text"),
     ("no-description", "page without description"),
     ("empty-data", "empty data field"),
+    ("warning", "other warning"),
 )
 LEVELS: tuple[Level, ...] = ("error", "warning", "notice")
 
@@ -48,9 +50,7 @@ class Finding:
     hint: str = ""
 
     def format(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        text = f"{self.level}: {self.message}" + (f" ({self.hint})" if self.hint else "")
-        return f"{where}: {text}" if where else text
+        return Problem(self.path, self.line, self.message, self.hint, self.level).format()
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Report:
         if not self.findings:
             lines.append("nothing to do")
         else:
-            lines.append(", ".join(f"{n} {level}{'s' if n != 1 else ''}" for level, n in totals.items()))
+            lines.append(", ".join(counted(n, level) for level, n in totals.items()))
         return "\n".join(lines) + "\n"
 
 
@@ -125,37 +125,33 @@ def _lang_of(path: str, codes: tuple[str, ...]) -> str:
 def check_site(root: Path, base_url: str | None = None) -> Report:
     """The report for the site in ``root``; a site that does not load is reported as its errors."""
     try:
-        loaded = load_site(root, base_url)
+        checked = check_build(root, base_url)
     except BuildFailed as exc:
         try:
             codes = load_config(root).codes
         except (BuildFailed, SiteError):
             codes = ()
-        findings = (_finding(_lang_of(p.path, codes), "error", p) for p in exc.problems)
-        return Report(codes, tuple(sorted(set(findings))))
-    return run_checks(loaded)
+        return Report(codes, tuple(sorted({_finding(p, codes) for p in exc.problems})))
+    return run_checks(checked)
 
 
-def _finding(lang: str, kind: str, problem: Problem) -> Finding:
+def _finding(problem: Problem, codes: tuple[str, ...]) -> Finding:
+    """A problem the build reports, filed under its kind and language (by level and path if it has none)."""
+    kind = problem.kind or ("error" if problem.level == "error" else "warning")
+    lang = problem.lang or _lang_of(problem.path, codes)
     return Finding(lang, kind, problem.path, problem.line, problem.message, problem.level, problem.hint)
 
 
-def run_checks(loaded: Loaded) -> Report:
-    """Collect every finding for the editors; the site must already load without errors."""
-    config = loaded.config
-    findings = [*_translation_findings(loaded), *_catalogue_findings(config)]
-    rendered, render_problems = render_site(loaded)
-    for problem in merge_repeats(render_problems):  # a template mistake hits every page: report it once
-        findings.append(_finding(ALL, "error", problem))
-    # What the build itself says (missing translations and catalogues, dead links, images
-    # without alt text, empty data fields), filed where each problem says it belongs.
-    fallbacks = {page.output for page in loaded.site.pages if page.fallback}  # the original reports its text
+def run_checks(checked: Checked) -> Report:
+    """Every problem the build reports, and what only the editors need to know; see ``check_build``."""
+    loaded = checked.loaded
+    codes = loaded.config.codes
+    findings = [*_translation_findings(loaded), *_catalogue_findings(loaded.config)]
+    errors = merge_repeats(p for p in checked.problems if p.level == "error")  # a template mistake hits every page
     # Raw HTML that the build removes from a page is an error here: the editors must delete it.
-    unsafe = [p.as_error() for r in rendered if r.output not in fallbacks for p in r.problems]
-    for problem in (*loaded.problems, *link_problems(loaded, rendered), *loaded.data.empty, *unsafe):
-        if problem.kind:
-            findings.append(_finding(problem.lang or ALL, problem.kind, problem))
-    return Report(config.codes, tuple(sorted(set(findings))))
+    others = (p.as_error() if p.kind == RAW_HTML_KIND else p for p in checked.problems if p.level != "error")
+    findings.extend(_finding(p, codes) for p in (*errors, *others, *loaded.data.empty))
+    return Report(codes, tuple(sorted(set(findings))))
 
 
 def _translation_findings(loaded: Loaded) -> list[Finding]:

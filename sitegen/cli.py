@@ -6,9 +6,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
 
-from .errors import BuildFailed, Problem, SiteError, file_system_problem, said_by_build
+from .errors import BuildFailed, Problem, SiteError, counted, file_system_problem, print_problems, said_by_build
 
 COMMANDS = ("build", "serve", "check", "translated")
 
@@ -36,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="processes to render with (default: the number of cores)"
     )
+    build.add_argument(
+        "--no-cache",
+        dest="cache",
+        action="store_false",
+        help="render every page and read or write no cache (.sitegen-cache/)",
+    )
 
     serve = sub.add_parser("serve", help="preview the site, rebuilding and reloading on every change")
     common(serve)
@@ -53,11 +58,6 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def print_problems(problems: Sequence[Problem], stream: TextIO | None = None) -> None:
-    for problem in sorted(problems):
-        print(problem.format(), file=stream or sys.stderr)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; return the exit code (0 ok, 1 mistakes in the input, 2 bad usage)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
@@ -66,14 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(args_list)
     try:
         return _run(args)
-    except BuildFailed as exc:
-        print_problems(exc.problems)
-        count = len(exc.problems)
-        print(f"{count} error{'s' if count != 1 else ''}; nothing was written", file=sys.stderr)
-        return 1
-    except SiteError as exc:
-        print_problems([exc.problem])
-        print("1 error; nothing was written", file=sys.stderr)
+    except (BuildFailed, SiteError) as exc:
+        problems = exc.problems if isinstance(exc, BuildFailed) else (exc.problem,)
+        print_problems(problems)
+        print(f"{counted(len(problems), 'error')}; nothing was written", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -101,11 +97,8 @@ def _translated(root: Path, targets: Sequence[str]) -> int:
         print(f"marked {shown} as up to date with its source", file=sys.stderr)
     if failed:
         print_problems(failed)
-        count = len(failed)
-        print(
-            f"{count} error{'s' if count != 1 else ''}; {'no page was' if count == len(targets) else 'the other pages were'} marked",
-            file=sys.stderr,
-        )
+        marked = "no page was" if len(failed) == len(targets) else "the other pages were"
+        print(f"{counted(len(failed), 'error')}; {marked} marked", file=sys.stderr)
         return 1
     return 0
 
@@ -120,7 +113,9 @@ def _run(args: argparse.Namespace) -> int:
         def waiting() -> None:
             print(f"another build is writing to {out}; waiting for it to finish", file=sys.stderr)
 
-        built = build_site(root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs, waiting=waiting)
+        built = build_site(
+            root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs, cache=args.cache, waiting=waiting
+        )
         print_problems(said_by_build(built.problems))
         pages = sum(1 for name in built.outputs if name.endswith(".html"))
         print(f"built {pages} pages into {out}", file=sys.stderr)

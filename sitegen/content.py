@@ -305,13 +305,3 @@ def _case_twins(paths: list[str], problems: Collector) -> None:
                 0,
                 "rename or remove one of them",
             )
-
-
-def find_pages(config: SiteConfig, problems: Collector) -> list[PageSource]:
-    """Every page under ``content/<lang>/`` (drafts left out), read and checked; see ``page_files``."""
-    pages: list[PageSource] = []
-    for file in page_files(config, problems):
-        page = read_page(config.root / file.path, config.root, file.lang, file.key, problems)
-        if page is not None and not page.meta.draft:
-            pages.append(page)
-    return pages

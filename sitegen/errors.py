@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import errno
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TextIO
 
 Level = Literal["error", "warning", "notice"]
 
@@ -55,8 +56,19 @@ def said_by_build(problems: Iterable[Problem]) -> list[Problem]:
     return [p for p in problems if p.level != "notice" or p.kind in SAID_BY_BUILD]
 
 
+def counted(count: int, noun: str) -> str:
+    """``1 error``, ``3 errors``: how every message counts problems."""
+    return f"{count} {noun}{'s' if count != 1 else ''}"
+
+
+def print_problems(problems: Iterable[Problem], stream: TextIO | None = None) -> None:
+    """One line per problem, in order of file and line, on standard error."""
+    for problem in sorted(problems):
+        print(problem.format(), file=stream or sys.stderr)
+
+
 class SiteError(Exception):
-    """A mistake in the site's input. Raised by a stage, formatted only by the CLI."""
+    """A mistake in the site's input. Raised by a stage, formatted by ``Problem.format``."""
 
     def __init__(self, message: str, path: str | Path = "", line: int = 0, hint: str = "") -> None:
         super().__init__(message)

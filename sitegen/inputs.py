@@ -64,10 +64,10 @@ class FileIndex:
 
 
 class PageScanner:
-    """Finds the pages as ``content.find_pages`` does (both list them with ``page_files``), parsing
-    only files the cache has not seen.
+    """Finds the pages that ``content.page_files`` lists, parsing only files the cache has not seen.
 
-    The sources it returns carry no body: renderers read it from the file when they need it.
+    The sources it returns carry no body: the bodies of the files it read are in ``bodies``, and
+    renderers read the others (whose front matter came from the cache) from their files.
     """
 
     def __init__(self, index: FileIndex, previous: Manifest | None, jobs: int) -> None:
@@ -75,9 +75,10 @@ class PageScanner:
         self.previous = previous.sources if previous else {}
         self.jobs = jobs
         self.sources: dict[str, PageSource] = {}  # for the next manifest
+        self.bodies: dict[str, str] = {}  # path → body of each page file read by this build
 
     def find(self, config: SiteConfig, problems: Collector) -> list[PageSource]:
-        """``find_pages`` with a cache: the same files, in the same order, with the same errors."""
+        """Every page (drafts left out), in the order of ``page_files``, read and checked; see ``pages``."""
         return self.pages(config.root, page_files(config, problems), problems)
 
     def pages(self, root: Path, files: list[PageFile], problems: Collector) -> list[PageSource]:
@@ -103,6 +104,7 @@ class PageScanner:
                     continue
                 source = result.source
                 self.sources[file.path] = source
+                self.bodies[file.path] = result.body
             if not source.meta.draft:
                 sources.append(source)
         return sources

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothi
 def found_links(source: PageSource, rendered: Rendered) -> tuple[tuple[FoundLink, ...], tuple[tuple[str, int], ...]]:
     """A page's internal links and its images without alt text, each with its line in the page file."""
     first = source.body_line
-    links = tuple((link.href, link.target_key, link.fragment, first + link.line) for link in rendered.links)
+    links = tuple(FoundLink(link.href, link.target_key, link.fragment, first + link.line) for link in rendered.links)
     images = tuple((image.src, first + image.line) for image in rendered.images)
     return links, images
 

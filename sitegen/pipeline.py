@@ -1,9 +1,11 @@
-"""The build, stage by stage: load everything, render what is stale, check, then write once.
+"""The build, stage by stage: load → model → render → check → write.
 
-``build_site`` is the build that ``build`` and ``serve`` run. It keeps a cache beside the
-output (see ``cache``) and renders only the outputs whose inputs changed (see ``incremental``),
-on every core (see ``workers``). ``load_site`` and ``render_site`` are the plain, uncached
-stages, for the editors' report (``check``).
+``build`` and ``serve`` run ``build_site``; ``check`` runs ``check_build``, the same stages up to
+the check, which publishes nothing. Over the stages, ``build_site`` keeps a cache beside the output
+(see ``cache``): a planner in front (``incremental.plan_renders``: of every render, the ones whose
+output is not up to date) and a recorder behind (``incremental.SiteOutputs``: what each output
+used). Without the cache (``cache=False``), the planner plans every render and nothing is saved.
+Renders run on every core (see ``workers``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,14 @@ import gc
 import gettext
 import shutil
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .cache import (
     Manifest,
+    Output,
     build_lock,
     default_cache_dir,
     engine_fingerprint,
@@ -29,13 +32,12 @@ from .cache import (
     save_manifest,
 )
 from .config import SiteConfig, check_base_url, load_config
-from .content import PageSource, find_pages
 from .data import SiteData, data_files, load_data
 from .errors import BuildFailed, Collector, Problem, SiteError
 from .i18n import load_translations
-from .incremental import Update, gather_inputs, plan_renders
+from .incremental import SiteOutputs, gather_inputs, plan_renders
 from .inputs import FileIndex, PageScanner
-from .links import found_links, page_link_problems
+from .links import page_link_problems
 from .model import Site, build_model, page_url
 from .output import (
     MARKER,
@@ -54,20 +56,15 @@ from .output import (
     robots,
     sitemap,
 )
-from .workers import default_jobs, render_tasks
-
-if TYPE_CHECKING:  # render imports Jinja and Markdown, which a build with nothing to render never needs
-    from .render import Rendered
-
-FindPages = Callable[[SiteConfig, Collector], list[PageSource]]
+from .workers import PageFindings, PageTask, RenderedOutput, SpecialTask, Task, default_jobs, render_tasks
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """Everything read from the site's folder, validated, before any rendering.
+    """Everything read from the site's folder, validated, before any rendering: the load and model stages.
 
-    ``load_site`` gives each page source its body; ``build_site`` leaves bodies out (its
-    renderers read each page's file as they render it), so its ``Loaded`` is for the model only.
+    The model's page sources carry no body: ``bodies`` holds those of the page files this build
+    read, and a renderer reads the others (whose front matter came from the cache) from their files.
     """
 
     config: SiteConfig
@@ -76,6 +73,15 @@ class Loaded:
     site: Site
     assets: tuple[Asset, ...]
     problems: tuple[Problem, ...]
+    bodies: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The stages up to the check: what ``check`` reports of the build (errors, warnings, notices)."""
+
+    loaded: Loaded
+    problems: tuple[Problem, ...]  # sorted, as ``Built.problems``
 
 
 @dataclass(frozen=True)
@@ -92,17 +98,10 @@ class Built:
     problems: tuple[Problem, ...]
 
 
-def load_site(
-    root: Path,
-    base_url: str | None = None,
-    find: FindPages = find_pages,
-    digest: Callable[[str], str] | None = None,
-) -> Loaded:
-    """Read config, content, data, catalogues and assets; raise ``BuildFailed`` on any error.
-
-    ``find`` and ``digest`` let the cached build find pages and hash assets without reading
-    files that did not change.
-    """
+def load_site(root: Path, base_url: str | None = None, scanner: PageScanner | None = None) -> Loaded:
+    """Read config, content, data, catalogues and assets, and make the model; raise ``BuildFailed`` on
+    any error. ``scanner`` finds pages and hashes files, and with a cache skips what did not change."""
+    scanner = scanner or PageScanner(FileIndex(root, None), None, 1)
     problems = Collector()
     try:
         config = load_config(root)
@@ -113,32 +112,13 @@ def load_site(
             config = dataclasses.replace(config, base_url=check_base_url(base_url, "--base-url", 0))
         except SiteError as exc:
             raise BuildFailed([exc.problem]) from None
-    sources = find(config, problems)
+    sources = scanner.find(config, problems)
     data = load_data(config, problems)
     translations = load_translations(config, problems)
     site = build_model(config, sources, problems)
     problems.raise_errors()
-    assets = find_assets(root, digest)
-    return Loaded(config, data, translations, site, tuple(assets), tuple(problems.problems))
-
-
-def link_problems(loaded: Loaded, rendered: tuple[Rendered, ...]) -> list[Problem]:
-    """Link and image problems of rendered pages (whose sources have their bodies)."""
-    site = loaded.site
-    found = {r.output: set(r.ids) for r in rendered}
-
-    def ids(output: str) -> Collection[str]:
-        return found.get(output, ())
-
-    pages = {page.output: page for page in site.pages}
-    problems: list[Problem] = []
-    for result in rendered:
-        page = pages.get(result.output)
-        if page is None or page.fallback:
-            continue
-        links, images = found_links(page.source, result)
-        problems.extend(page_link_problems(page, links, images, site, ids))
-    return problems
+    assets = find_assets(root, scanner.index.digest)
+    return Loaded(config, data, translations, site, tuple(assets), tuple(problems.problems), scanner.bodies)
 
 
 def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
@@ -162,24 +142,54 @@ def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
     return [("chooser.html", "index.html", context), ("404.html", "404.html", context)]
 
 
-def render_site(loaded: Loaded) -> tuple[tuple[Rendered, ...], list[Problem]]:
-    """Render every page and the language-neutral pages in this process; collect template errors."""
-    from .render import Renderer
+def all_tasks(loaded: Loaded) -> list[Task]:
+    """Every render of the site: each page, then the pages outside any language."""
+    specials = (SpecialTask(template, output, context) for template, output, context in special_pages(loaded))
+    return [*map(PageTask, range(len(loaded.site.pages))), *specials]
 
-    problems = Collector()
-    renderer = Renderer(loaded.site, loaded.data, loaded.translations, {a.name: a.url for a in loaded.assets})
-    rendered: list[Rendered] = []
-    for page in loaded.site.pages:
-        try:
-            rendered.append(renderer.render_page(page))
-        except SiteError as exc:
-            problems.catch(exc)
-    for template, output, context in special_pages(loaded):
-        try:
-            rendered.append(renderer.render_special(template, output, context))
-        except SiteError as exc:
-            problems.catch(exc)
-    return tuple(rendered), problems.problems
+
+def render(
+    loaded: Loaded, tasks: Sequence[Task], jobs: int, staging: Path | None, problems: Collector
+) -> list[RenderedOutput]:
+    """The render stage: each task's output, written into ``staging`` if there is one; its errors
+    (a template mistake) go to ``problems``. Pages are rendered in the order of their files, so that
+    a fallback page follows the page whose text it shows, in the same process (see ``with_body``)."""
+    pages = loaded.site.pages
+    tasks = sorted(tasks, key=lambda task: pages[task.page].source.path if isinstance(task, PageTask) else "")
+    assets = {a.name: a.url for a in loaded.assets}
+    results = render_tasks(tasks, jobs, loaded.site, loaded.data, loaded.translations, assets, loaded.bodies, staging)
+    problems.problems.extend(result for result in results if isinstance(result, Problem))
+    return [result for result in results if not isinstance(result, Problem)]
+
+
+def check_links(site: Site, findings: Mapping[str, PageFindings | Output]) -> list[Problem]:
+    """The check stage: each page's own problems, and its links to #anchors checked against the
+    headings of the page they point to. ``findings``: for each output, what its render found (or,
+    for an output kept from the last build, what the cache recorded it found)."""
+
+    def ids(output: str) -> Collection[str]:
+        found = findings.get(output)
+        return found.ids.split("\n") if found is not None else ()
+
+    problems: list[Problem] = []
+    for page in site.pages:
+        found = findings.get(page.output)
+        if found is None or page.fallback:
+            continue
+        problems.extend(found.problems)
+        problems.extend(page_link_problems(page, found.anchors, (), site, ids))
+    return problems
+
+
+def check_build(root: Path, base_url: str | None = None, jobs: int | None = None) -> Checked:
+    """What a build of the site would report, from the same stages, publishing nothing and using
+    no cache. Raise ``BuildFailed`` if the site does not load."""
+    jobs = max(1, jobs or default_jobs())
+    loaded = load_site(root, base_url, PageScanner(FileIndex(root, None), None, jobs))
+    problems = Collector(list(loaded.problems))
+    renders = render(loaded, all_tasks(loaded), jobs, None, problems)
+    problems.problems.extend(check_links(loaded.site, {made.output: made.findings for made in renders}))
+    return Checked(loaded, tuple(sorted(problems.problems)))
 
 
 def build_site(
@@ -190,7 +200,7 @@ def build_site(
     *,
     jobs: int | None = None,
     cache_dir: Path | None = None,
-    incremental: bool = True,
+    cache: bool = True,
     waiting: Callable[[], None] | None = None,
 ) -> Built:
     """Build the site in ``root`` into ``out``; on any error raise ``BuildFailed`` and change nothing.
@@ -198,8 +208,8 @@ def build_site(
     Only outputs whose inputs changed since the last build into ``out`` are rendered, and only
     files whose bytes changed are written. ``jobs`` is the number of processes (default: the
     cores); ``cache_dir`` defaults to ``.sitegen-cache/<name of out>`` beside ``out``;
-    ``incremental=False`` ignores the cache and rebuilds everything. A build into an output that
-    another build is writing waits for it, calling ``waiting`` first.
+    ``cache=False`` neither reads nor writes a cache, and renders everything. A build into an
+    output that another build is writing waits for it, calling ``waiting`` first.
     """
     check_output(root, out, cache_dir)
     out = out.resolve()
@@ -207,7 +217,7 @@ def build_site(
     with build_lock(default_cache_dir(out), waiting):
         recover(out)
         try:
-            built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), incremental)
+            built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), cache)
             remove_leftovers(out)
             return built
         finally:
@@ -221,62 +231,62 @@ def _build(
     strict: bool,
     jobs: int | None,
     cache_dir: Path,
-    incremental: bool,
+    cache: bool,
 ) -> Built:
     scanned_ns = time.time_ns()
     jobs = max(1, jobs or default_jobs())
     engine = engine_fingerprint()
     with paused_gc():
         notices: list[Problem] = []  # a damaged cache: said in one line, then built from scratch
-        previous = load_manifest(cache_dir, engine, root, out, notices=notices) if incremental else None
-        state = read_state(out)
+        previous = load_manifest(cache_dir, engine, root, out, notices=notices) if cache else None
+        swap = read_state(out)
         index = FileIndex(root, previous)
         scanner = PageScanner(index, previous, jobs)
-        loaded = load_site(root, base_url, scanner.find, index.digest)
+        loaded = load_site(root, base_url, scanner)  # load → model
         site = loaded.site
         data_names = [p.name for p in data_files(root)]
         inputs = gather_inputs(site, index, data_names, loaded.assets, previous.site if previous else "")
-        plan = plan_renders(site, inputs, special_pages(loaded), previous, out)
+        plan = plan_renders(site, inputs, all_tasks(loaded), previous, out)  # the planner
 
     staging = make_staging(out)
     try:
-        assets = {a.name: a.url for a in loaded.assets}
-        results = render_tasks(plan.tasks, jobs, site, loaded.data, loaded.translations, assets, staging)
+        problems = Collector([*notices, *loaded.problems])
+        renders = render(loaded, plan.tasks, jobs, staging, problems)  # render
         with paused_gc():
-            problems = Collector([*notices, *loaded.problems])
-            update = Update(out, staging, previous)
-            update.add_renders(results, plan, inputs, problems)
-            _check(site, update, problems, strict)
-            update.add_extras({"sitemap.xml": lambda: sitemap(site), "robots.txt": lambda: robots(site)}, inputs.site)
-            update.add_extras({"_headers": headers_file, MARKER: str}, "")
-            update.add_assets(loaded.assets)
-            written, removed = update.changes()
-        published = True
+            outputs = SiteOutputs(out, staging, previous)
+            outputs.add_renders(renders, plan, inputs)  # the recorder
+            problems.problems.extend(check_links(site, outputs.records))  # check
+            if strict:
+                problems.problems = [p.as_error() for p in problems.problems]
+            problems.raise_errors()
+            outputs.add_extras({"sitemap.xml": lambda: sitemap(site), "robots.txt": lambda: robots(site)}, inputs.site)
+            outputs.add_extras({"_headers": headers_file, MARKER: str}, "")
+            outputs.add_assets(loaded.assets)
+            written, removed = outputs.changes()
+        published = True  # write
         if previous is None:
             publish_full(staging, out)
         else:
             # Strays in the output matter only to a build that would otherwise leave it as it is: one
             # that changes something publishes the back tree instead, which gets a look of its own.
-            strays = (
-                None if written or removed else find_strays(out, previous.outputs, state.checked_ns if state else 0)
-            )
+            strays = None if written or removed else find_strays(out, previous.outputs, swap.checked_ns if swap else 0)
             if strays is None or strays.paths or strays.odd:
                 fresh = set(written)
-                kept = {name: previous.outputs[name].stat for name in update.records if name not in fresh}
-                clean_since = state.checked_ns if state else 0  # when the output was last known to hold no stray
+                kept = {name: previous.outputs[name].stat for name in outputs.records if name not in fresh}
+                clean_since = swap.checked_ns if swap else 0  # when the output was last known to hold no stray
                 looked = (strays.paths, strays.started_ns) if strays else ((), clean_since)
-                publish_changes(out, staging, None if strays and strays.odd else state, kept, written, removed, *looked)
+                publish_changes(out, staging, None if strays and strays.odd else swap, kept, written, removed, *looked)
             else:
                 published = False
                 shutil.rmtree(staging)
-                remember_look(out, state, strays)
+                remember_look(out, swap, strays)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
 
     with paused_gc():
-        records = update.settled()
-        if published or plan.tasks or (previous is not None and index.changed(previous)):
+        records = outputs.settled()
+        if cache and (published or plan.tasks or (previous is not None and index.changed(previous))):
             manifest = Manifest(
                 engine,
                 str(root.resolve()),
@@ -298,14 +308,3 @@ def _build(
         previous is None,
         tuple(sorted(problems.problems)),
     )
-
-
-def _check(site: Site, update: Update, problems: Collector, strict: bool) -> None:
-    """Link problems over the whole site (cached pages included); raise on errors.
-
-    Two pages with one URL are refused earlier, by ``build_model``.
-    """
-    problems.problems.extend(update.link_problems(site))
-    if strict:
-        problems.problems = [p.as_error() for p in problems.problems]
-    problems.raise_errors()

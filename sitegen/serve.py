@@ -48,7 +48,16 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from .config import CONFIG_FILE, load_config
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
-from .errors import BuildFailed, Collector, Problem, SiteError, file_system_problem, said_by_build
+from .errors import (
+    BuildFailed,
+    Collector,
+    Problem,
+    SiteError,
+    counted,
+    file_system_problem,
+    print_problems,
+    said_by_build,
+)
 from .i18n import LOCALES_DIR, load_translations
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, csp_meta, headers_file
 from .pipeline import Built, build_site
@@ -95,8 +104,6 @@ class Preview:
 
     def rebuild(self) -> bool:
         """Build once; on failure keep the last good build and remember the errors. True on success."""
-        from .cli import print_problems  # the CLI owns the formatting of problems
-
         started = time.monotonic()
         before = self.problems
         try:
@@ -127,9 +134,8 @@ class Preview:
             return True
         self.changed = self.problems != before
         print_problems(self.problems)
-        count = len(self.problems)
         self.log(
-            f"{count} error{'s' if count != 1 else ''}; the preview shows them until you fix the file and save it again"
+            f"{counted(len(self.problems), 'error')}; the preview shows them until you fix the file and save it again"
         )
         return False
 

@@ -4,7 +4,8 @@ Each process of a render pool holds one ``Worker``: a ``Renderer`` (Jinja enviro
 Markdown converter), made once by the pool's initialiser, and the folder it writes into. It is
 kept in the module variable ``_worker``, the build's only mutable module-level state, and it is
 set only inside pool processes. A build too small for a pool uses a ``Worker`` of its own in
-the calling process. Pools fork, so workers share the site model instead of unpickling it;
+the calling process. Pools fork, so workers share the site model and the bodies of the pages the
+scan read (see ``with_body``) instead of unpickling them;
 where fork is not available (Windows), all the work runs in the calling process.
 """
 
@@ -14,16 +15,16 @@ import dataclasses
 import gc
 import gettext
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from .cache import FoundLink, digest_bytes
 from .content import PageFile, PageSource, file_digest, parse_page_text, split_front_matter
 from .data import SiteData
 from .errors import Collector, Problem, SiteError
-from .links import found_links
+from .links import found_links, page_link_problems
 from .model import Page, Site
 from .source import decode_text, read_file, read_source
 
@@ -39,81 +40,105 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class Parsed:
-    """A page file read and its front matter checked; the body is left out (renderers read it)."""
+    """A page file read and its front matter checked; its body kept beside its source."""
 
     file: PageFile
     digest: str  # of the file's bytes
-    source: PageSource | None  # None when it has mistakes
+    source: PageSource | None  # None when it has mistakes; without its body, as the cache keeps it
+    body: str
     problems: tuple[Problem, ...]
 
 
-@dataclass(frozen=True)
-class PageTask:
-    """Render ``site.pages[index]``; ``previous`` is the digest of the file already in the output."""
+class PageTask(NamedTuple):
+    """Render ``site.pages[page]``; ``previous`` is the digest of the file already in the output."""
 
-    index: int
-    previous: str | None
+    page: int
+    previous: str | None = None
 
 
-@dataclass(frozen=True)
-class SpecialTask:
+class SpecialTask(NamedTuple):
     """Render a page outside any language (the chooser, the 404 page)."""
 
     template: str
     output: str
     context: dict[str, Any]
-    previous: str | None
+    previous: str | None = None
+
+
+class PageFindings(NamedTuple):
+    """What the check stage needs of a rendered output; the cache keeps the same three in its record."""
+
+    problems: tuple[Problem, ...]  # what only the page's own inputs can change: dead links, no alt text, raw HTML
+    anchors: tuple[FoundLink, ...]  # its links to #anchors, checked on every build against the target's ids
+    ids: str  # its headings' ids, one per line, for the pages that link to them
 
 
 @dataclass(frozen=True)
-class Made:
-    """A rendered output, written to the staging folder unless its bytes equal ``previous``."""
+class RenderedOutput:
+    """An output rendered, written to the staging folder unless its bytes equal ``previous``."""
 
     output: str
     digest: str
     written: bool
-    rendered: Rendered  # without its html, which is on disk (or unchanged)
-    links: tuple[FoundLink, ...]
-    images: tuple[tuple[str, int], ...]
+    rendered: Rendered  # without its html, which is on disk (or unchanged): what the render used
+    findings: PageFindings
 
 
 Task = PageTask | SpecialTask
-Result = Made | Problem
+Result = RenderedOutput | Problem
 
 
 def parse_page(root: Path, file: PageFile) -> Parsed:
     """Read one page file and check its front matter."""
     problems = Collector()
     try:
-        data = read_file(root, file.path)  # read once: the digest and the parse see the same bytes
+        data = read_file(root, file.path)  # read once: the digest, the parse and the render see the same bytes
     except SiteError as exc:
-        return Parsed(file, "", None, (exc.problem,))
+        return Parsed(file, "", None, "", (exc.problem,))
     digest = digest_bytes(data)
     try:
         source = parse_page_text(decode_text(data, file.path), file.path, file.lang, file.key, problems)
     except SiteError as exc:
         problems.catch(exc)
         source = None
-    if source is not None:
-        source = dataclasses.replace(source, body="")
-    return Parsed(file, digest, source, tuple(problems.problems))
+    body = source.body if source is not None else ""
+    source = source and dataclasses.replace(source, body="")  # the cache keeps sources without bodies
+    return Parsed(file, digest, source, body, tuple(problems.problems))
 
 
-def with_body(page: Page, root: Path) -> Page:
-    """The page with its Markdown body, read from its file now."""
+def with_body(page: Page, root: Path, bodies: Mapping[str, str], last: PageSource | None = None) -> Page:
+    """The page with its Markdown body: as the scan read it (``bodies``), as the previous render
+    had it (``last``: a fallback page comes right after the page whose text it shows), or read now."""
     source = page.source
-    try:
-        text = read_source(root, source.path)
-    except OSError:  # deleted or moved since the build read it
-        text = ""
-    if file_digest(text) != source.digest:
-        raise SiteError("the file changed while the site was being built", source.path, 0, "build again")
-    _, body, _ = split_front_matter(text, source.path)
+    body = bodies.get(source.path)
+    if body is None and last is not None and last.path == source.path:
+        body = last.body
+    if body is None:
+        try:
+            text = read_source(root, source.path)
+        except OSError:  # deleted or moved since the build read it
+            text = ""
+        if file_digest(text) != source.digest:
+            raise SiteError("the file changed while the site was being built", source.path, 0, "build again")
+        _, body, _ = split_front_matter(text, source.path)
     return dataclasses.replace(page, source=dataclasses.replace(source, body=body))
 
 
+def page_findings(page: Page, rendered: Rendered, site: Site) -> PageFindings:
+    """A rendered page's own problems, its links to #anchors, and its heading ids.
+
+    A fallback page shows another page's text, whose own page reports what is wrong with it."""
+    ids = "\n".join(rendered.ids)
+    if page.fallback:
+        return PageFindings((), (), ids)
+    links, images = found_links(page.source, rendered)
+    plain = [link for link in links if not link.fragment]
+    problems = (*rendered.problems, *page_link_problems(page, plain, images, site, lambda output: ()))
+    return PageFindings(problems, tuple(link for link in links if link.fragment), ids)
+
+
 class Worker:
-    """Renders pages and writes them into ``staging``; one per process."""
+    """Renders pages, and writes them into ``staging`` if there is one; one per process."""
 
     def __init__(
         self,
@@ -121,35 +146,39 @@ class Worker:
         data: SiteData,
         translations: dict[str, gettext.NullTranslations],
         assets: dict[str, str],
-        staging: Path,
+        bodies: Mapping[str, str],
+        staging: Path | None,
     ) -> None:
         from .render import Renderer
 
         self.site = site
         self.root = site.config.root
         self.renderer = Renderer(site, data, translations, assets)
+        self.bodies = bodies
+        self.last: PageSource | None = None  # with its body: the page this worker rendered last
         self.staging = staging
 
     def run(self, task: Task) -> Result:
         try:
             if isinstance(task, PageTask):
-                page = with_body(self.site.pages[task.index], self.root)
+                page = with_body(self.site.pages[task.page], self.root, self.bodies, self.last)
+                self.last = page.source
                 rendered = self.renderer.render_page(page)
-                links, images = found_links(page.source, rendered)
+                findings = page_findings(page, rendered, self.site)
             else:
                 rendered = self.renderer.render_special(task.template, task.output, task.context)
-                links, images = (), ()
+                findings = PageFindings((), (), "\n".join(rendered.ids))
         except SiteError as exc:
             return exc.problem
         data = rendered.html.encode("utf-8")
         digest = digest_bytes(data)
-        written = digest != task.previous
-        if written:
+        written = self.staging is not None and digest != task.previous
+        if self.staging is not None and written:
             target = self.staging / rendered.output
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
         kept = dataclasses.replace(rendered, html="")
-        return Made(rendered.output, digest, written, kept, links, images)
+        return RenderedOutput(rendered.output, digest, written, kept, findings)
 
 
 _worker: Worker | None = None  # the worker of a pool process; never set in the calling process
@@ -208,15 +237,15 @@ def _pooled(
     context = multiprocessing.get_context("fork")
     results: list[R] = []
     with context.Pool(jobs, _start_process, (initializer, *initargs)) as pool:
-        for part in pool.imap_unordered(function, jobs_list):
-            results.extend(part)
+        for chunk in pool.imap_unordered(function, jobs_list):
+            results.extend(chunk)
     return results
 
 
 def parse_pages(root: Path, files: Sequence[PageFile], jobs: int) -> list[Parsed]:
     """Parse page files, on ``jobs`` processes when there are many; in no particular order."""
     if jobs > 1 and len(files) >= PARALLEL_PARSE_MIN and can_fork():
-        return _pooled(_parse_files, [(root, part) for part in chunks(files, jobs)], jobs)
+        return _pooled(_parse_files, [(root, chunk) for chunk in chunks(files, jobs)], jobs)
     return [parse_page(root, file) for file in files]
 
 
@@ -227,10 +256,13 @@ def render_tasks(
     data: SiteData,
     translations: dict[str, gettext.NullTranslations],
     assets: dict[str, str],
-    staging: Path,
+    bodies: Mapping[str, str],
+    staging: Path | None,
 ) -> list[Result]:
-    """Render every task, on ``jobs`` processes when there are many; in no particular order."""
-    args = (site, data, translations, assets, staging)
+    """Render every task, on ``jobs`` processes when there are many; in no particular order.
+
+    Outputs are written into ``staging``; with none (``check``), nothing is written."""
+    args = (site, data, translations, assets, bodies, staging)
     if not tasks:
         return []
     if jobs > 1 and len(tasks) >= PARALLEL_RENDER_MIN and can_fork():

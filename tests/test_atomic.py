@@ -82,7 +82,7 @@ def run_scenario(work: Path, scenario: str, seed: int, report: dict[str, object]
     expected = []
     for name, files in (("old", old), ("new", new)):
         write_files(root, files, missing_ok=True)
-        expected.append(listing(build_site(root, work / f"clean-{name}" / "site", jobs=1, incremental=False).out))
+        expected.append(listing(build_site(root, work / f"clean-{name}" / "site", jobs=1, cache=False).out))
     assert expected[0] != expected[1]
 
     out = work / "build" / "site"
@@ -188,6 +188,6 @@ def test_a_swap_cut_between_its_two_renames_is_undone_by_the_next_build(
         broken.write_text(good, encoding="utf-8")
         build_site(root, out)
         new = listing(out)
-        assert new != old and listing(build_site(root, tmp_path / f"clean{attempt}", incremental=False).out) == new
+        assert new != old and listing(build_site(root, tmp_path / f"clean{attempt}", cache=False).out) == new
         about.write_text(about.read_text(encoding="utf-8") + "\nอีกครั้ง\n", encoding="utf-8")
         old = new

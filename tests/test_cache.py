@@ -52,7 +52,7 @@ class Cached:
 
     def clean(self) -> dict[str, str]:
         """The files of a clean build of the same site."""
-        return tree_digest(build_site(self.root, self.out.parent / "clean", incremental=False).out)
+        return tree_digest(build_site(self.root, self.out.parent / "clean", cache=False).out)
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def _anchor(anchor: tuple[Any, ...]) -> Callable[[Cached, Manifest], Manifest]:
 
     def craft(cached: Cached, manifest: Manifest) -> Manifest:
         name = "en/about/index.html"
-        outputs = {**manifest.outputs, name: manifest.outputs[name]._replace(anchors=(anchor,))}
+        outputs = {**manifest.outputs, name: manifest.outputs[name]._replace(anchors=(anchor,))}  # type: ignore[arg-type]
         return dataclasses.replace(manifest, outputs=outputs, shards=[])
 
     return craft
@@ -442,7 +442,7 @@ def assert_valid(manifest: Manifest | None) -> None:
         assert all(type(n) is int for n in output.stat)
         assert output.deps is None or isinstance(output.deps, cache.Deps)
         if output.deps is not None:
-            assert type(output.deps.state) is str and type(output.deps.page) is str
+            assert type(output.deps.shared) is str and type(output.deps.page) is str
             for (key, lang), url in output.deps.lookups:
                 assert type(key) is str and type(lang) is str and (url is None or type(url) is str)
         assert all(len(a) == 4 and type(a[3]) is int for a in output.anchors)

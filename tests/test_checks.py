@@ -35,11 +35,11 @@ EXPECTED = [
 
 SUMMARY = """\
 summary
-language  error  raw-html  missing  stale  ui-untranslated  ui-fuzzy  broken-link  no-alt  no-description  empty-data
-th            0         0        0      0                1         1            0       1               1           0
-en            0         0        1      1                0         0            2       0               0           0
-my            0         0        2      0                0         0            0       0               0           1
-all           0         0        0      0                0         0            0       0               0           1
+language  error  raw-html  missing  stale  ui-untranslated  ui-fuzzy  broken-link  no-alt  no-description  empty-data  warning
+th            0         0        0      0                1         1            0       1               1           0        0
+en            0         0        1      1                0         0            2       0               0           0        0
+my            0         0        2      0                0         0            0       0               0           1        0
+all           0         0        0      0                0         0            0       0               0           1        0
 
 0 errors, 10 warnings, 2 notices
 """
@@ -116,6 +116,7 @@ def test_json_report_is_the_same_report(make_site: MakeSite, capsys: pytest.Capt
         "no-alt": 0,
         "no-description": 0,
         "empty-data": 0,
+        "warning": 0,
     }
     stale = next(f for f in report["findings"] if f["kind"] == "stale")
     assert stale["hint"] == "once revised, run: python build.py translated en/about"

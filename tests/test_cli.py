@@ -141,3 +141,14 @@ def test_a_file_size_limit_is_one_line_not_a_traceback(make_site: MakeSite, tmp_
     assert "Traceback" not in result.stderr
     assert "File too large" in result.stderr
     assert not out.exists()
+
+
+def test_no_cache_renders_everything_and_saves_no_cache(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    out = tmp_path / "site"
+    assert main(["build", "--root", str(root), "--out", str(out)]) == 0
+    cached = sorted(p.name for p in tmp_path.rglob("*.msgpack"))
+    (root / "content/th/about.md").write_text("---\ntitle: ใหม่\n---\n\nใหม่\n", encoding="utf-8")
+    assert main(["--root", str(root), "--out", str(out), "--no-cache"]) == 0  # 'build' is the default
+    assert "ใหม่" in (out / "th/about/index.html").read_text(encoding="utf-8")
+    assert sorted(p.name for p in tmp_path.rglob("*.msgpack")) == cached  # the cache is neither read nor written

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sitegen.config import load_config
-from sitegen.content import file_digest, find_pages, page_key, parse_page_text
+from sitegen.content import file_digest, page_key, parse_page_text
 from sitegen.errors import Collector
+from sitegen.inputs import FileIndex, PageScanner
 
 from .conftest import MakeSite
 
@@ -67,7 +68,7 @@ def test_pages_are_found_in_every_language_and_drafts_left_out(make_site: MakeSi
         }
     )
     problems = Collector()
-    pages = find_pages(load_config(root), problems)
+    pages = PageScanner(FileIndex(root, None), None, 1).find(load_config(root), problems)
     found = sorted((page.lang, page.key, page.path) for page in pages)
     assert found == [
         ("en", "about", "content/en/about.md"),

@@ -8,6 +8,7 @@ previous output exactly as it was.
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
+from sitegen.errors import Problem, counted, print_problems
 
 from .conftest import REPO, SITES, MakeSite, tree_digest
 
@@ -554,3 +556,21 @@ def test_files_that_look_meant_as_pages_are_warnings(
         f"content/en/news.md.txt: warning: this file is not read: page files end in '.md' {hint}",
         f"built 6 pages into {tmp_path / 'out'}",
     ]
+
+
+def test_problems_are_counted_in_words() -> None:
+    assert [counted(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+
+
+def test_problems_print_one_line_each_in_order_of_file_and_line() -> None:
+    stream = io.StringIO()
+    later = Problem("content/th/b.md", 3, "second", "fix it", "warning")
+    print_problems([later, Problem("content/th/a.md", 9, "first")], stream)
+    assert stream.getvalue() == "content/th/a.md:9: error: first\ncontent/th/b.md:3: warning: second (fix it)\n"
+
+
+def test_the_preview_prints_problems_without_the_command_line() -> None:
+    """Formatting and counting live in errors: serve does not import the CLI."""
+    code = "import sys, sitegen.serve; print('sitegen.cli' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert result.stdout == "False\n"

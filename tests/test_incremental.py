@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sitegen import cache, inputs, workers
 from sitegen.cache import default_cache_dir
 from sitegen.config import load_config
-from sitegen.content import find_pages
+from sitegen.content import page_files, read_page
 from sitegen.errors import BuildFailed, Collector, Problem
 from sitegen.inputs import FileIndex, PageScanner
 from sitegen.output import swap_dir
@@ -184,7 +184,7 @@ def check_edits(work: Path, edits: list[Edit]) -> list[int]:
         before = tree_digest(out)
         incremental = outcome(root, out, jobs=1)
         clean_out = work / f"clean{step}" / "site"
-        clean = outcome(root, clean_out, jobs=1, incremental=False)
+        clean = outcome(root, clean_out, jobs=1, cache=False)
         if isinstance(clean, tuple):
             assert incremental == clean, f"after {relative}: the incremental build must fail the same way"
             assert tree_digest(out) == before, "a failed build must leave the output as it was"
@@ -288,7 +288,7 @@ def test_deleted_page_output_is_removed(tmp_path: Path) -> None:
     built = build_site(root, out, jobs=1)
     assert built.removed == ("en/news/a/index.html", "th/news/a/index.html")
     assert not (out / "th/news").exists() and not (out / "en/news").exists(), "empty folders go too"
-    clean = build_site(root, tmp_path / "clean", incremental=False)
+    clean = build_site(root, tmp_path / "clean", cache=False)
     assert tree_digest(out) == tree_digest(clean.out)
 
 
@@ -333,7 +333,7 @@ def test_a_damaged_or_foreign_cache_is_discarded(
     clock.write(root, "content/en/about.md", "---\ntitle: About\n---\n\nChanged while the cache was broken\n")
     built = build_site(root, out, jobs=1)
     assert built.full, "a cache that cannot be trusted is not used"
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
     assert not build_site(root, out, jobs=1).full, "and a good one is written in its place"
 
 
@@ -380,7 +380,7 @@ def test_a_failed_incremental_build_changes_nothing(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", ".sitegen-swap", "site", "src"]
     clock.write(root, "templates/other.html", SITE["templates/other.html"])
     build_site(root, out, jobs=1)
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
 
 
 def interrupted_update(
@@ -426,7 +426,7 @@ def test_an_update_cut_short_leaves_the_old_site_and_the_next_build_finishes_it(
     assert sorted(p.name for p in tmp_path.iterdir()) == [".sitegen-cache", ".sitegen-swap", "site", "src"]
     assert sorted(p.name for p in (swap_dir(out)).iterdir()) == ["back"], "no staging; state gone"
     build_site(root, out, jobs=1)
-    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+    assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
 
 
 def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
@@ -479,7 +479,7 @@ def test_a_swap_folder_of_the_wrong_shape_means_a_slower_build_not_an_error(tmp_
     clock.write(root, "content/th/about.md", "---\ntitle: ใหม่อีก\n---\n\nใหม่อีก\n")
     for _ in range(2):
         build_site(root, out, jobs=1)
-        assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", incremental=False).out)
+        assert tree_digest(out) == tree_digest(build_site(root, tmp_path / "clean", cache=False).out)
     assert (elsewhere / "keep.txt").read_text() == "keep"
 
 
@@ -532,24 +532,23 @@ def test_pools_give_the_same_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 
 @pytest.mark.parametrize("root", [SITES / "basic", REPO], ids=["basic", "lpn"])
-def test_page_scanner_finds_what_find_pages_finds(root: Path, tmp_path: Path) -> None:
+def test_page_scanner_finds_each_page_file_as_read_alone(root: Path, tmp_path: Path) -> None:
     config = load_config(root)
-    expected = [dataclasses.replace(source, body="") for source in find_pages(config, Collector())]
+    read = [read_page(root / f.path, root, f.lang, f.key, Collector()) for f in page_files(config, Collector())]
+    expected = [dataclasses.replace(source, body="") for source in read if source and not source.meta.draft]
     scanner = PageScanner(FileIndex(root, None), None, jobs=1)
     assert scanner.find(config, Collector()) == expected
+    assert scanner.bodies == {source.path: source.body for source in read if source}
     assert len(expected) >= 5
 
 
 def test_a_folder_named_like_a_page_is_walked_into_not_read(tmp_path: Path) -> None:
-    # find_pages used to glob "*.md", folders included, and crash reading one; the cached build skipped it.
+    # The plain scan used to glob "*.md", folders included, and crash reading one.
     root = write_site(tmp_path / "src", {**SITE, "content/th/odd.md/inner.md": "---\ntitle: ใน\n---\n\nข้อความ\n"})
-    # A folder name with a dot breaks the page-name rule: both report it the same way, neither reads the folder.
-    config = load_config(root)
-    found, scanned = Collector(), Collector()
-    assert [p.key for p in find_pages(config, found)] == [
-        p.key for p in PageScanner(FileIndex(root, None), None, jobs=1).find(config, scanned)
-    ]
-    assert found.problems == scanned.problems
+    # A folder name with a dot breaks the page-name rule: it is reported, and the folder is not read as a page.
+    found = Collector()
+    keys = [p.key for p in PageScanner(FileIndex(root, None), None, jobs=1).find(load_config(root), found)]
+    assert "odd" not in keys and "odd.md/inner" not in keys and "index" in keys
     assert [(p.path, p.hint) for p in found.errors] == [
         ("content/th/odd.md/inner.md", "rename it to content/th/odd-md/inner.md")
     ]

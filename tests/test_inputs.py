@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sitegen.cache import Manifest, default_cache_dir, engine_fingerprint, load_manifest
 from sitegen.config import load_config
-from sitegen.content import find_pages
+from sitegen.content import page_files, read_page
 from sitegen.errors import Collector
 from sitegen.inputs import RACY_NS, FileIndex, PageScanner
 from sitegen.pipeline import build_site
@@ -61,14 +61,15 @@ def test_a_file_changed_just_before_the_scan_is_read_again(make_site: MakeSite, 
     assert index.reread == 1, "a stat taken in the same clock tick as the scan is not trusted"
 
 
-def test_the_scanner_finds_what_find_pages_finds(make_site: MakeSite, tmp_path: Path) -> None:
+def test_the_scanner_finds_what_reading_each_file_finds(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({"content/en/draft.md": "---\ntitle: Not yet\ndraft: true\n---\n"})
     build_site(root, tmp_path / "out", jobs=1)
     manifest = last_manifest(root, tmp_path / "out", later_ns=10 * RACY_NS)
     (root / "content/en/broken.md").write_text("---\ntitel: Typo\n---\n", encoding="utf-8")
     config = load_config(root)
     plain = Collector()
-    wanted = [dataclasses.replace(page, body="") for page in find_pages(config, plain)]
+    read = [read_page(root / f.path, root, f.lang, f.key, plain) for f in page_files(config, plain)]
+    wanted = [dataclasses.replace(page, body="") for page in read if page is not None and not page.meta.draft]
     assert [p.path for p in plain.problems] == ["content/en/broken.md"]
     assert "content/en/draft.md" not in [page.path for page in wanted]
     for previous in (None, manifest):

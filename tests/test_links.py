@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sitegen.errors import Problem
-from sitegen.pipeline import build_site, link_problems, load_site, render_site
+from sitegen.pipeline import build_site, check_build
 
 from .conftest import MakeSite
 
@@ -47,9 +47,7 @@ def test_each_link_is_reported_at_its_own_line(make_site: MakeSite, tmp_path: Pa
     root = make_site({"content/en/about.md": TWICE})
     built = build_site(root, tmp_path / "out")
     assert en_about(built.problems) == sorted(WANTED)
-    loaded = load_site(root)
-    rendered, _ = render_site(loaded)
-    assert en_about(link_problems(loaded, rendered)) == sorted(WANTED)
+    assert en_about(check_build(root).problems) == sorted(WANTED)
 
 
 def test_a_page_of_one_dead_link_repeated_reports_every_line(make_site: MakeSite) -> None:
@@ -58,8 +56,6 @@ def test_a_page_of_one_dead_link_repeated_reports_every_line(make_site: MakeSite
     root = make_site(
         {"content/en/about.md": f"---\ntitle: About\n---\n{body}[ref][r] and [ref][r]\n\n[r]: gone-too.md\n"}
     )
-    loaded = load_site(root)
-    rendered, _ = render_site(loaded)
-    lines = [line for kind, line, _ in en_about(link_problems(loaded, rendered)) if kind == "broken-link"]
+    lines = [line for kind, line, _ in en_about(check_build(root).problems) if kind == "broken-link"]
     definition = 4 + 2 * count + 2
     assert lines == [4 + 2 * n for n in range(count)] + [definition, definition], "reference links: where the URL is"

@@ -434,7 +434,7 @@ def test_a_recorded_output_named_after_a_folder_removes_no_folder(make_site: Mak
     for line in ("Two.", "Three.", "Four."):  # and the builds after it, which bring the back tree up to date
         page.write_text(page.read_text(encoding="utf-8") + f"\n{line}\n", encoding="utf-8")
         build_site(root, out)
-        build_site(root, clean, cache_dir=tmp_path / "clean-cache", incremental=False)
+        build_site(root, clean, cache_dir=tmp_path / "clean-cache", cache=False)
         assert tree_digest(out) == tree_digest(clean)
 
 

@@ -1,0 +1,70 @@
+"""The stages: ``build``, ``serve`` and ``check`` run the same ones, and report the same problems."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sitegen.checks import check_site
+from sitegen.pipeline import build_site, check_build
+
+from .conftest import MakeSite
+
+# check-basic has broken links and a missing translation (en: skip) and fallback pages (my);
+# these add what only a second look finds: a raw-HTML line, an image without alt text on a
+# fallback's original, a kindless warning, and a link to a heading that a cached page must keep.
+EXTRA: dict[str, str | bytes | None] = {
+    "content/th/partners.md": '---\ntitle: พันธมิตร\n---\n\n![](logo.png)\n\n<b onclick="x()">ตัวหนา</b>\n',
+    "content/th/notes.txt": "not a page\n",
+    "content/en/news.md": "---\ntitle: News\n---\n\n[gone](gone.md) and [again](gone.md)\n\n[about](about.md#history)\n",
+}
+
+
+def test_build_and_check_report_the_same_problems(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(EXTRA, base="check-basic")
+    built = build_site(root, tmp_path / "site")
+    checked = check_build(root)
+    assert checked.problems == built.problems
+    kinds = {p.kind for p in built.problems}
+    assert {"broken-link", "missing", "no-alt", "raw-html", ""} <= kinds  # the site has each kind of problem
+    assert any("/my/" in p.path for p in built.problems)  # and fallback pages
+    # A second build, from the cache, reports them again: the planner changes what is rendered, not what is said.
+    assert build_site(root, tmp_path / "site").problems == built.problems
+
+
+def test_the_editors_report_shows_every_problem_the_build_shows(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(EXTRA, base="check-basic")
+    built = build_site(root, tmp_path / "site")
+    report = check_site(root)
+    shown = {(f.path, f.line, f.message) for f in report.findings}
+    assert [p for p in built.problems if (p.path, p.line, p.message) not in shown] == []
+
+
+def manifests(folder: Path) -> list[str]:
+    """The cache's files under ``folder`` (the lock and the exchange's state are not the cache)."""
+    return sorted(p.name for p in folder.rglob("*.msgpack"))
+
+
+def test_build_without_cache_writes_no_cache_and_the_same_site(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(base="check-basic")
+    plain = build_site(root, tmp_path / "plain" / "site", cache=False)
+    cached = build_site(root, tmp_path / "cached" / "site")
+    assert manifests(tmp_path / "plain") == [] and manifests(tmp_path / "cached") != []
+    assert plain.full and plain.rendered == cached.rendered
+    assert plain.outputs == cached.outputs and plain.problems == cached.problems
+    for name in plain.outputs:
+        assert (plain.out / name).read_bytes() == (cached.out / name).read_bytes(), name
+
+
+def test_a_build_without_cache_leaves_no_cache_that_a_later_build_trusts(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(base="check-basic")
+    out = tmp_path / "site"
+    build_site(root, out)
+    (root / "content/th/index.md").write_text("---\ntitle: หน้าแรก\n---\n\nใหม่\n", encoding="utf-8")
+    (root / "content/en/about.md").unlink()
+    build_site(root, out, cache=False)  # the cache now describes an older site
+    again = build_site(root, out)
+    assert again.full  # the old cache is not used: it describes another output folder
+    clean = build_site(root, tmp_path / "clean", cache=False)
+    assert {n: (out / n).read_bytes() for n in again.outputs} == {
+        n: (clean.out / n).read_bytes() for n in clean.outputs
+    }

@@ -1,0 +1,84 @@
+"""Work done page by page: each page file is read once per build, and what a render finds."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sitegen import inputs, source, workers
+from sitegen.errors import BuildFailed
+from sitegen.pipeline import build_site
+
+from .conftest import MakeSite
+
+
+def count_page_reads(monkeypatch: pytest.MonkeyPatch) -> collections.Counter[str]:
+    """Count the reads of page files by the scan and the renderers (a build with jobs=1 has no pool)."""
+    reads: collections.Counter[str] = collections.Counter()
+    for name in ("read_file", "read_source"):
+        real = getattr(workers, name)
+
+        def counted(root: Path, relative: str, real: Callable[[Path, str], object] = real) -> object:
+            reads[relative] += 1
+            return real(root, relative)
+
+        monkeypatch.setattr(workers, name, counted)
+    return reads
+
+
+def test_each_page_file_is_read_once_per_build(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    reads = count_page_reads(monkeypatch)
+    build_site(root, tmp_path / "site", jobs=1)
+    pages = sorted(p.relative_to(root).as_posix() for p in (root / "content").rglob("*.md"))
+    assert pages and sorted(reads) == pages
+    assert set(reads.values()) == {1}
+
+
+def test_a_rebuild_reads_each_page_it_renders_once(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    monkeypatch.setattr(inputs, "RACY_NS", 0)  # files written just now are trusted as the cache saw them
+    build_site(root, tmp_path / "site", jobs=1)
+    edited = root / "content/th/about.md"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nอีกบรรทัด\n", encoding="utf-8")
+    reads = count_page_reads(monkeypatch)
+    assert build_site(root, tmp_path / "site", jobs=1).rendered == 1
+    assert reads == {"content/th/about.md": 1}  # parsed and rendered from one read
+    template = root / "templates/base.html"
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    reads.clear()
+    built = build_site(root, tmp_path / "site", jobs=1)
+    # Every page is rendered again; their front matter comes from the cache, their bodies from one read each.
+    pages = sorted(p.relative_to(root).as_posix() for p in (root / "content").rglob("*.md"))
+    assert built.rendered > len(pages) and sorted(reads) == pages and set(reads.values()) == {1}
+
+
+def test_a_page_changed_between_scan_and_render_is_an_error_not_a_mix(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_site()
+    monkeypatch.setattr(inputs, "RACY_NS", 0)
+    build_site(root, tmp_path / "site", jobs=1)
+    english = root / "content/en/about.md"
+    template = root / "templates/base.html"
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    real = source.read_source
+
+    def changed(root_: Path, relative: str) -> str:
+        if relative == "content/en/about.md":  # it changes after the scan trusted its stat
+            english.write_text("---\ntitle: Changed\n---\n\nchanged\n", encoding="utf-8")
+        return real(root_, relative)
+
+    monkeypatch.setattr(workers, "read_source", changed)
+    with pytest.raises(BuildFailed) as caught:
+        build_site(root, tmp_path / "site", jobs=1)
+    assert [p.format() for p in caught.value.problems] == [
+        "content/en/about.md: error: the file changed while the site was being built (build again)"
+    ]
