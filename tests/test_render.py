@@ -13,6 +13,7 @@ from sitegen.errors import SiteError
 from sitegen.output import CONTENT_SECURITY_POLICY, meta_policy
 from sitegen.pipeline import build_site, load_site
 from sitegen.render import CSP_META, Renderer, _AsText, json_script, with_policy
+from sitegen.workers import with_body
 
 from .conftest import MakeSite, parse
 
@@ -60,6 +61,7 @@ def test_a_render_records_the_templates_and_urls_it_read(make_site: MakeSite) ->
     renderer = Renderer(loaded.site, loaded.data, loaded.translations, {a.name: a.url for a in loaded.assets})
     page = loaded.site.get("about", "th")
     assert page is not None
+    page = with_body(page, loaded.site.config.root, loaded.bodies)  # the model keeps no bodies
     rendered = renderer.render_page(page)
     assert rendered.output == "th/about/index.html" and rendered.source == "content/th/about.md"
     # page.html extends base.html, which imports the JSON-LD partial
