@@ -44,7 +44,7 @@ import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
 from .errors import Problem
-from .source import lstat_mode
+from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative
 
 MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
@@ -165,9 +165,10 @@ _SHARD_NAME = re.compile(r"shard-(\d\d)-[0-9a-f]{16}\.msgpack")
 DAMAGED = "damaged"  # left by build_lock where it had to replace a damaged cache folder or lock
 _OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards are shard-*), removed on save
 # No cache file is read beyond this size, nor all of them together beyond MAX_TOTAL: a cache of 10,000 pages
-# is some 7 MB, and a crafted one of tiny records can take 25 times its size in memory to decode.
-MAX_FILE = 64 << 20
-MAX_TOTAL = 64 << 20
+# is some 7 MB (110 KB a shard), and a crafted one of tiny records takes some 30 times its size in memory to
+# decode: 32 MB is a site of about 40,000 pages, and a second or two and 1 GB to refuse.
+MAX_FILE = 4 << 20
+MAX_TOTAL = 32 << 20
 # What no name may hold once each is written "/name/": an empty, "." or ".." part (an empty or
 # absolute name among them), a backslash or a NUL.
 _BAD_IN_NAMES = ("//", "/./", "/../", "\\", "\x00")
@@ -194,18 +195,14 @@ def _shard_of(key: str) -> int:
     return zlib.crc32(key.encode("utf-8")) % SHARDS
 
 
-def _split(manifest: Manifest, previous: Manifest | None) -> list[Shard]:
-    """The manifest's records by shard; a key the previous manifest held is where it was (no hash)."""
-    known: dict[str, int] = {}
-    for index, (_, old) in enumerate(previous.shards if previous else ()):
-        for old_records in old:
-            known.update(dict.fromkeys(old_records, index))
-    shards: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = [({}, {}, {}) for _ in range(SHARDS)]
-    parts: tuple[dict[str, Any], ...] = (manifest.inputs, manifest.sources, manifest.outputs)
-    for part, records in enumerate(parts):
-        for key, record in records.items():
-            found = known.get(key)
-            shards[_shard_of(key) if found is None else found][part][key] = record
+def _split(manifest: Manifest) -> list[Shard]:
+    shards: list[Shard] = [({}, {}, {}) for _ in range(SHARDS)]
+    for key, entry in manifest.inputs.items():
+        shards[_shard_of(key)][0][key] = entry
+    for key, source in manifest.sources.items():
+        shards[_shard_of(key)][1][key] = source
+    for key, output in manifest.outputs.items():
+        shards[_shard_of(key)][2][key] = output
     return shards
 
 
@@ -358,9 +355,11 @@ def _decode_sources(value: Any, where: Path) -> dict[str, PageSource]:
         and _all({bool}, drafts)
         and min(counts, default=0) >= 0
         and sum(counts) == len(keys) == len(numbers)
+        and min(numbers, default=0) >= 0
+        and min(body_lines, default=0) >= 0
         and "" not in titles  # what a parse of a page never gives
         and {len(digest) for digest in set(digests)} <= {len(file_digest(""))}
-        and all(not name or (name.endswith(".html") and _is_plain(name)) for name in set(templates))
+        and all(not name or (name.endswith(".html") and plain_relative(name)) for name in set(templates))
     ):
         raise Damaged(where)
     _check_names(paths, where)
@@ -497,19 +496,17 @@ def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str
     return outputs
 
 
-def _is_plain(name: str) -> bool:
-    """A relative path that stays inside its folder (see ``_BAD_IN_NAMES``)."""
-    return not any(bad in f"/{name}/" for bad in _BAD_IN_NAMES)
-
-
 def _check_names(names: Collection[Any], where: Path) -> None:
-    """Every name a relative path that stays inside its folder: an output name is a file the build may delete."""
+    """Every name as ``source.plain_relative`` wants it (an output name is a file the build may delete),
+    checked all at once: each name between slashes, one per line, in one string."""
     if not names:
         return
     if not all(type(name) is str for name in names) or len(set(names)) != len(names):
         raise Damaged(where)
-    joined = "/\n/".join(names)  # one string to search: each name between slashes, one per line
+    joined = "/\n/".join(names)
     if joined.count("\n") != len(names) - 1 or any(bad in f"/{joined}/" for bad in _BAD_IN_NAMES):
+        raise Damaged(where)
+    if any(len(name) > MAX_NAME_BYTES // 4 and not plain_relative(name) for name in names):  # too long in bytes
         raise Damaged(where)
 
 
@@ -681,6 +678,8 @@ def _load(cache_dir: Path, engine: str, root: Path, out: Path) -> Manifest | Non
         _merge(manifest.sources, shard[1], path)
         _merge(manifest.outputs, shard[2], path)
         manifest.shards.append((name, shard))
+    if manifest.outputs.keys() & folders_of(manifest.outputs):  # a folder of the site named as an output
+        raise Damaged(cache_dir / HEAD)
     return manifest
 
 
@@ -700,7 +699,7 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     """Write the shards that changed since ``previous``, then the head that names them all."""
     _make_folder(cache_dir)
     names: list[str] = []
-    for index, shard in enumerate(_split(manifest, previous)):
+    for index, shard in enumerate(_split(manifest)):
         if previous is not None and previous.shards:
             old_name, old = previous.shards[index]
             if _same(shard[0], old[0]) and _same(shard[1], old[1]) and _same(shard[2], old[2]):

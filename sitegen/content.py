@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .errors import Collector, SiteError, did_you_mean
-from .source import check_links, inside_project, load_yaml, read_source, walk_files
+from .source import check_links, inside_project, load_yaml, plain_relative, read_source, walk_files
 
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
@@ -128,8 +128,13 @@ def parse_meta(raw: Any, lines: dict[str, int], shown: str, problems: Collector)
     elif "title" in values and not values["title"]:
         problems.error("the title is empty", shown, lines.get("title", 2), "write the page's title after 'title:'")
     template = values.get("template", "")
-    if template and not template.endswith(".html"):
-        problems.error(f"template '{template}' must be an .html file", shown, lines.get("template", 2))
+    if template and not (template.endswith(".html") and plain_relative(template)):
+        problems.error(
+            f"template '{template}' must be an .html file in templates/",
+            shown,
+            lines.get("template", 2),
+            "write its name as it is under templates/, such as page.html",
+        )
     if len(problems.errors) > before:
         return None
     return PageMeta(**values)

@@ -11,7 +11,7 @@ menu re-renders every page of its language; a template re-renders the pages that
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -100,14 +100,15 @@ class Plan:
     kept: dict[str, Output] = field(default_factory=dict)
 
 
-def plan_renders(site: Site, inputs: Inputs, tasks: Sequence[Task], previous: Manifest | None, out: Path) -> Plan:
+def plan_renders(
+    site: Site, inputs: Inputs, tasks: Sequence[Task], previous: Manifest | None, moved: Collection[str]
+) -> Plan:
     """The planner: of every render the stages would do, those whose output is not up to date.
 
-    An output is up to date when its file is as the last build left it and every input its
-    ``Deps`` recorded is unchanged."""
+    An output is up to date when its file is as the last build left it (it is not among the ``moved``
+    that ``output.look_at_output`` found) and every input its ``Deps`` recorded is unchanged."""
     plan = Plan()
     old_outputs = previous.outputs if previous else {}
-    folder = str(out)
     same: dict[tuple[tuple[str, str], ...], bool] = {}  # most outputs share one set of templates, one of catalogues
 
     def current(used: tuple[tuple[str, str], ...], now: dict[str, str]) -> bool:
@@ -117,10 +118,10 @@ def plan_renders(site: Site, inputs: Inputs, tasks: Sequence[Task], previous: Ma
             answer = same[used] = all(now.get(name) == digest for name, digest in used)
         return answer
 
-    def unchanged(deps: Deps, digests: InputDigests) -> bool:
+    def unchanged(deps: Deps, shared: str, page: str) -> bool:
         return (
-            deps.shared == digests.shared
-            and deps.page == digests.page
+            deps.shared == shared
+            and deps.page == page
             and current(deps.templates, inputs.templates)
             and (inputs.same_site or all(inputs.url_for(*slot) == url for slot, url in deps.lookups))
             and current(deps.catalogues, inputs.catalogues)
@@ -131,16 +132,16 @@ def plan_renders(site: Site, inputs: Inputs, tasks: Sequence[Task], previous: Ma
     for task in tasks:
         if isinstance(task, PageTask):
             page = site.pages[task.page]
-            output, digests = page.output, InputDigests(inputs.shared[page.lang], pages[task.page])
+            output, shared, page_digest = page.output, inputs.shared[page.lang], pages[task.page]
         else:
-            output, digests = task.output, InputDigests(inputs.shared[default], _hash(task.template, task.context))
+            output, shared, page_digest = task.output, inputs.shared[default], _hash(task.template, task.context)
         old = old_outputs.get(output)
-        intact = old is not None and output_stat(f"{folder}/{output}") == old.stat
-        if old is not None and intact and old.deps is not None and unchanged(old.deps, digests):
+        intact = old is not None and output not in moved
+        if old is not None and intact and old.deps is not None and unchanged(old.deps, shared, page_digest):
             plan.kept[output] = old
             continue
         plan.tasks.append(task._replace(previous=old.digest if old is not None and intact else None))
-        plan.inputs_of[output] = digests
+        plan.inputs_of[output] = InputDigests(shared, page_digest)
     return plan
 
 

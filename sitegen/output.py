@@ -13,8 +13,8 @@ says to move a folder away rather than point a build at it.
 **All at once.** A SIGKILL at any instant leaves the output as the complete old site or the
 complete new one. The output is only ever replaced whole, by exchanging two folder names in one
 system call (``renameat2(RENAME_EXCHANGE)``); files are never written in place. Behind the
-output, in ``<cache folder>/swap/`` (always beside the output, on its file system), is a *back
-tree*: the previous site, whose unchanged files are hard links sharing the output's inodes. A
+output, in ``.sitegen-swap/<output name>/`` (beside the output, on its file system, and apart from
+the cache, which a CI system may restore from anywhere), is a *back tree*: the previous site, whose unchanged files are hard links sharing the output's inodes. A
 rebuild
 
 1. marks the back tree dirty (deletes ``state.json``), then brings it up to the site as it is,
@@ -33,23 +33,23 @@ becomes the new site, and the old one the back tree: the slow path, once. A full
 folder is the whole site: it is exchanged with the output (or renamed, if there is none), and
 the old site is deleted once the new one is in place; no back tree is made then, as that would
 cost a cold build the links (some 0.4 s at 10,000 pages). Where ``RENAME_EXCHANGE`` is missing (not Linux,
-or a file system without it) two renames do the swap, through ``swap/aside``; a build killed
+or a file system without it) two renames do the swap, through ``aside`` in that folder; a build killed
 between them leaves the old site there, and the next build puts it back before anything else.
 
-The state is untrusted input, as all of the cache: it counts only if it names the current output
+The state is checked as untrusted input: it counts only if it names the current output
 and back folders (device and inode), and its paths are plain relative names; anything else means
 the slow path. Tests make a build kill itself at its Nth step with ``SITEGEN_TEST_KILL_AT=N``.
 
 **Nothing else.** A file added to the output by hand is a stray: it is gone after the next
-build, as it would be after a clean one. Adding an entry to a folder changes the folder's mtime,
-so a build stats each of the site's folders (some 25 ms for 10,000 folders) and lists only those
-changed since it last looked, less a racy margin (see ``find_strays``). An output file replaced
-by a link or a folder, or a folder by a link, makes the next build a full one. The back tree
-is published by the next exchange, so the same look covers it before it is used: its folders
-changed since it was last looked at as the output (an entry added during the build that swapped
-it out, or put into the cache's folder) are listed, and an entry no build made, or a file that
-is not the output's, is removed or linked again. Only a change hidden by setting a folder's
-mtime back is not seen.
+build, as it would be after a clean one. Adding or removing an entry changes a folder's ctime
+(which, unlike the mtime, no one can set back), so a build stats each of the site's folders (some
+25 ms for 10,000 folders, in a process of its own while the inputs are read: ``look_at_output``)
+and lists only those changed since it last looked, less a racy margin (see ``look_at_folders``).
+An output file replaced by a link or a folder, or a folder by a link, makes the next build a full
+one. The back tree is published by the next exchange, so the same look covers it before it is
+used: its folders changed since it was last looked at as the output (an entry added during the
+build that swapped it out, or put there by hand) are listed, and an entry no build made, or a
+file that is not the output's, is removed or linked again.
 """
 
 from __future__ import annotations
@@ -72,14 +72,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .cache import CACHE_DIR, OutStat, default_cache_dir, folder_id, output_stat
+from .cache import CACHE_DIR, OutStat, default_cache_dir, folder_id
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
-from .source import lstat_mode
+from .source import folders_of, lstat_mode, plain_relative
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
@@ -417,19 +417,9 @@ class SwapState:
     back: tuple[int, int] | None = None  # the back tree's folder; None: there is no usable back tree
     lag: tuple[str, ...] = ()  # the paths where the back tree differs from the output
     # When the tree now in back was last looked at for strays, while it was the output: an entry
-    # added to it since (by hand, during the build that swapped it out, or into the cache's folder)
+    # added to it since (by hand, or during the build that swapped it out)
     # would otherwise be published by the next exchange (see ``publish_changes``).
     back_checked_ns: int = 0
-
-
-def safe_relative(path: object) -> bool:
-    """A plain relative path: no empty, ``.`` or ``..`` part, no NUL, not absolute."""
-    return (
-        isinstance(path, str)
-        and 0 < len(path) < 4096
-        and "\0" not in path
-        and all(part not in ("", ".", "..") for part in path.split("/"))
-    )
 
 
 def _pair(value: object) -> tuple[int, int] | None:
@@ -465,7 +455,7 @@ def read_state(out: Path) -> SwapState | None:
         back is None
         or back != back_now
         or not isinstance(lag, list)
-        or not all(safe_relative(p) for p in lag)
+        or not all(plain_relative(p) for p in lag)
         or type(back_checked) is not int
         or back_checked > now
     ):
@@ -518,18 +508,6 @@ class Strays:
 FINE_RACY_NS = 50_000_000
 
 
-def folders_of(outputs: Iterable[str]) -> set[str]:
-    """The folders the outputs are in, and their parents ("" is the top)."""
-    folders = {name.rpartition("/")[0] for name in outputs}
-    for folder in list(folders):
-        while folder:
-            folder = folder.rpartition("/")[0]
-            if folder in folders:
-                break
-            folders.add(folder)
-    return folders
-
-
 class FolderLook(NamedTuple):
     """A tree's folders changed since a look found nothing in them, and those that are not folders."""
 
@@ -555,6 +533,9 @@ def look_at_folders(top: Path, folders: Iterable[str], checked_ns: int) -> Folde
             st = lstat(prefix + folder if folder else top)
         except (FileNotFoundError, NotADirectoryError):
             continue
+        except OSError:  # a name too long, no permission: not the folder a build made
+            look.odd.append(folder)
+            continue
         if not stat.S_ISDIR(st.st_mode):
             look.odd.append(folder)
         elif st.st_ctime_ns >= checked_ns - (RACY_NS if st.st_ctime_ns % 1_000_000 == 0 else FINE_RACY_NS):
@@ -563,31 +544,41 @@ def look_at_folders(top: Path, folders: Iterable[str], checked_ns: int) -> Folde
 
 
 class OutputLook(NamedTuple):
-    """What a build needs to know about the output it will replace, found before it renders."""
+    """What a build needs to know about the output it will replace, found while it reads its inputs."""
 
     moved: set[str]  # recorded outputs that are not the files recorded (changed by hand, replaced, gone)
     site: FolderLook  # the output's folders (see ``find_strays``)
     back: FolderLook | None  # the back tree's, when there is one to use (see ``publish_changes``)
 
 
-def look_covers(recorded: Iterable[str], state: SwapState | None) -> set[str]:
+def output_folders(recorded: Iterable[str], state: SwapState | None) -> set[str]:
     """The folders ``look_at_output`` looks at: those of the recorded outputs and of the back tree's lag."""
     return folders_of([*recorded, *(state.lag if state is not None else ())])
 
 
-def look_at_output(out: Path, recorded: Mapping[str, OutStat], state: SwapState | None) -> OutputLook:
-    """Stat every recorded output, and look at the folders of the output and of the back tree.
+def look_at_output(
+    out: Path, recorded: Mapping[str, OutStat], state: SwapState | None, folders: Collection[str]
+) -> OutputLook:
+    """Stat every recorded output, and look at ``folders`` (``output_folders``) in the output and the back tree.
 
-    Some 60 ms at 10,000 pages, all of it waiting for the file system: a build runs it in a process of its own
-    while it reads its inputs (``workers.in_background``)."""
+    Some 60 ms at 10,000 pages, nearly all of it waiting for the file system: a build runs it in a process of
+    its own while it reads its inputs (``workers.InBackground``)."""
     prefix = f"{out}/"
-    moved = {name for name, st in recorded.items() if output_stat(prefix + name) != st}
-    folders = look_covers(recorded, state)
+    moved = {name for name, st in recorded.items() if _file_stat(prefix + name) != st}
     site = look_at_folders(out, folders, state.checked_ns if state is not None else 0)
     back = None
     if state is not None and state.back is not None:
         back = look_at_folders(swap_dir(out) / BACK, folders, state.back_checked_ns)
     return OutputLook(moved, site, back)
+
+
+def _file_stat(path: str) -> OutStat | None:
+    """The stat of a file, not following a link; None if it is not there or cannot be looked at."""
+    try:
+        st = os.lstat(path)
+    except OSError:  # gone, a file on the way, a name too long (from a forged cache): made again
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
 def find_strays(
@@ -709,25 +700,24 @@ def publish_changes(
     removed: Collection[str],
     strays: Collection[str],
     looked_ns: int,
+    looked: tuple[FolderLook, Collection[str]] | None = None,
 ) -> None:
     """Make the new site beside the output (in the back tree, or in ``staging``), then exchange the two.
 
     ``kept`` are the new site's files that are in the output as they should be (with the stat
     they have there), ``written`` its files in ``staging``, ``removed`` the old site's files it
     no longer has, and ``strays`` the output's entries that no build made, found by a look at
-    the output that began at ``looked_ns``.
+    the output that began at ``looked_ns``. ``looked``: a look at the back tree's folders taken earlier
+    (``look_at_output``), and which folders it covered.
 
     The back tree is published by the exchange, so it is looked at too: the folders changed since
     it was last looked at as the output are listed, and what no build made in them is removed.
     """
     back = swap_dir(out) / BACK
-    # The outputs a build removes are files: a folder of the site named as one by the cache (which is
-    # untrusted) is no output, and neither it nor the pages in it are removed.
-    removed = [path for path in removed if not stat.S_ISDIR(lstat_mode(out / path))]
     clear_state(out)
     lag = state.lag if state is not None and state.back is not None else None
     if lag is not None and state is not None:
-        hidden = find_strays(back, [*kept, *removed, *written, *lag], state.back_checked_ns, kept)
+        hidden = find_strays(back, [*kept, *removed, *written, *lag], state.back_checked_ns, kept, looked)
         lag = None if hidden.odd else tuple(dict.fromkeys([*lag, *hidden.paths]))
     if lag is not None and _real_folders(back, [*lag, *removed, *written]):
         tree = back

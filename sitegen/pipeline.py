@@ -46,7 +46,9 @@ from .output import (
     find_assets,
     find_strays,
     headers_file,
+    look_at_output,
     make_staging,
+    output_folders,
     publish_changes,
     publish_full,
     read_state,
@@ -56,7 +58,16 @@ from .output import (
     robots,
     sitemap,
 )
-from .workers import PageFindings, PageTask, RenderedOutput, SpecialTask, Task, default_jobs, render_tasks
+from .workers import (
+    InBackground,
+    PageFindings,
+    PageTask,
+    RenderedOutput,
+    SpecialTask,
+    Task,
+    default_jobs,
+    render_tasks,
+)
 
 
 @dataclass(frozen=True)
@@ -240,13 +251,22 @@ def _build(
         notices: list[Problem] = []  # a damaged cache: said in one line, then built from scratch
         previous = load_manifest(cache_dir, engine, root, out, notices=notices) if cache else None
         swap = read_state(out)
-        index = FileIndex(root, previous)
-        scanner = PageScanner(index, previous, jobs)
-        loaded = load_site(root, base_url, scanner)  # load → model
-        site = loaded.site
-        data_names = [p.name for p in data_files(root)]
-        inputs = gather_inputs(site, index, data_names, loaded.assets, previous.site if previous else "")
-        plan = plan_renders(site, inputs, all_tasks(loaded), previous, out)  # the planner
+        # The look at the output (which files are as recorded, which folders changed) needs no input:
+        # on another core, it is done by the time the inputs are read.
+        folders = output_folders(previous.outputs, swap) if previous else set()
+        recorded = {name: output.stat for name, output in previous.outputs.items()} if previous else {}
+        look = InBackground(look_at_output, out, recorded, swap, folders, fork=jobs > 1 and bool(recorded))
+        try:
+            index = FileIndex(root, previous)
+            scanner = PageScanner(index, previous, jobs)
+            loaded = load_site(root, base_url, scanner)  # load → model
+            site = loaded.site
+            data_names = [p.name for p in data_files(root)]
+            inputs = gather_inputs(site, index, data_names, loaded.assets, previous.site if previous else "")
+            seen = look.result()
+        finally:
+            look.close()
+        plan = plan_renders(site, inputs, all_tasks(loaded), previous, seen.moved)  # the planner
 
     staging = make_staging(out)
     try:
@@ -269,13 +289,19 @@ def _build(
         else:
             # Strays in the output matter only to a build that would otherwise leave it as it is: one
             # that changes something publishes the back tree instead, which gets a look of its own.
-            strays = None if written or removed else find_strays(out, previous.outputs, swap.checked_ns if swap else 0)
+            strays = (
+                None
+                if written or removed
+                else find_strays(out, previous.outputs, swap.checked_ns if swap else 0, looked=(seen.site, folders))
+            )
             if strays is None or strays.paths or strays.odd:
                 fresh = set(written)
                 kept = {name: previous.outputs[name].stat for name in outputs.records if name not in fresh}
                 clean_since = swap.checked_ns if swap else 0  # when the output was last known to hold no stray
-                looked = (strays.paths, strays.started_ns) if strays else ((), clean_since)
-                publish_changes(out, staging, None if strays and strays.odd else swap, kept, written, removed, *looked)
+                stray_paths, looked_ns = (strays.paths, strays.started_ns) if strays else ([], clean_since)
+                usable = None if strays and strays.odd else swap
+                back = (seen.back, folders) if seen.back else None
+                publish_changes(out, staging, usable, kept, written, removed, stray_paths, looked_ns, back)
             else:
                 published = False
                 shutil.rmtree(staging)

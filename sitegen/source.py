@@ -17,7 +17,7 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -217,9 +217,9 @@ def load_template(root: Path, folder: str, name: str) -> tuple[str, str, Callabl
     """A template for Jinja's ``FunctionLoader``, read with ``read_file``: (text, file name, up to date).
 
     None (Jinja's "not found") for a name that is missing or climbs out of ``folder`` with ``..``."""
-    pieces = name.split("/")
-    if any(not piece or piece in (".", "..") or os.sep in piece or "\0" in piece for piece in pieces):
+    if not plain_relative(name):
         return None
+    pieces = name.split("/")
     relative = "/".join((folder, *pieces))
     try:
         data = read_file(root, relative)
@@ -533,3 +533,34 @@ def replace_file(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def folders_of(outputs: Iterable[str]) -> set[str]:
+    """The folders the outputs are in, and their parents ("" is the top)."""
+    folders = {name.rpartition("/")[0] for name in outputs}
+    for folder in list(folders):
+        while folder:
+            folder = folder.rpartition("/")[0]
+            if folder in folders:
+                break
+            folders.add(folder)
+    return folders
+
+
+MAX_NAME_BYTES = 255  # of one file or folder name (most file systems)
+MAX_PATH_BYTES = 4095  # of a whole path (Linux's PATH_MAX, less its NUL)
+
+
+def plain_relative(path: object) -> bool:
+    """A relative path that stays inside its folder, as the file system can hold it: no empty, ``.`` or
+    ``..`` part, no backslash or NUL, not absolute, no name longer than 255 bytes. The one rule for a
+    name from outside (a cache record, a template named in front matter, the state of the exchange)."""
+    if not isinstance(path, str) or not path:
+        return False
+    data = path.encode("utf-8", "surrogateescape")
+    return (
+        len(data) <= MAX_PATH_BYTES
+        and b"\\" not in data
+        and b"\0" not in data
+        and all(part not in (b"", b".", b"..") and len(part) <= MAX_NAME_BYTES for part in data.split(b"/"))
+    )

@@ -15,10 +15,12 @@ import dataclasses
 import gc
 import gettext
 import os
+import pickle
+import signal
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from .cache import FoundLink, digest_bytes
 from .content import PageFile, PageSource, file_digest, parse_page_text, split_front_matter
@@ -203,6 +205,57 @@ def _run_tasks(tasks: list[Task]) -> list[Result]:
 def _parse_files(job: tuple[Path, list[PageFile]]) -> list[Parsed]:
     root, files = job
     return [parse_page(root, file) for file in files]
+
+
+class InBackground(Generic[R]):
+    """``function(*args)`` run in a forked process while this one goes on; ``result()`` waits for it.
+
+    For work that mostly waits on the file system and answers in a few names (``output.look_at_output``).
+    The answer comes back pickled through a pipe from a fork of this very process: never from a file.
+    With ``fork=False``, where there is no fork, or if that process fails or is killed, ``result()``
+    runs the function here instead.
+    """
+
+    def __init__(self, function: Callable[..., R], *args: Any, fork: bool = True) -> None:
+        self.function = function
+        self.args = args
+        self.pid = 0
+        self.fd = -1
+        if not fork or not hasattr(os, "fork"):
+            return
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the forked process: it answers, then ends without returning into the build
+            code = 1
+            try:
+                os.close(read)
+                with os.fdopen(write, "wb") as stream:
+                    stream.write(pickle.dumps(function(*args), pickle.HIGHEST_PROTOCOL))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write)
+        self.pid, self.fd = pid, read
+
+    def result(self) -> R:
+        if self.fd >= 0:
+            try:
+                with os.fdopen(self.fd, "rb") as stream:
+                    data = stream.read()
+            finally:
+                self.fd = -1
+                status = os.waitpid(self.pid, 0)[1]
+            if status == 0 and data:
+                return pickle.loads(data)  # type: ignore[no-any-return]
+        return self.function(*self.args)
+
+    def close(self) -> None:
+        """No answer will be asked for: end the process now."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+            os.kill(self.pid, signal.SIGKILL)  # not reaped yet, so it is there, if only as a zombie
+            os.waitpid(self.pid, 0)
 
 
 def can_fork() -> bool:

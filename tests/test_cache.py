@@ -239,6 +239,14 @@ CRAFTED: dict[str, Callable[[Cached, Manifest], Manifest]] = {
     "anchor with a terminal escape": _anchor(("\x1b[2J#x", "about", "x", 3)),
     "anchor on a negative line": _anchor(("#x", "about", "x", -7)),
     "output outside the output folder": _with_output_outside,
+    "output named after a folder of the site": lambda cached, manifest: dataclasses.replace(
+        manifest, outputs={**manifest.outputs, "en": next(iter(manifest.outputs.values()))}, shards=[]
+    ),
+    "output name too long for the file system": lambda cached, manifest: dataclasses.replace(
+        manifest,
+        outputs={**manifest.outputs, "x" * 300 + "/index.html": next(iter(manifest.outputs.values()))},
+        shards=[],
+    ),
     "source read from outside the project": _with_source_outside,
     "cached problem raised to an error": _with_error,
     "cached warning with a fake line": _with_warning("content/en/about.md\nINJECTED", "x"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sitegen.config import load_config
-from sitegen.content import file_digest, page_key, parse_page_text
+from sitegen.content import file_digest, page_files, page_key, parse_page_text
 from sitegen.errors import Collector
 from sitegen.inputs import FileIndex, PageScanner
 
@@ -45,6 +45,10 @@ def test_the_body_starts_after_the_closing_fence_and_keys_keep_their_lines() -> 
         ("---\ntitel: About\n---\n", "content/en/about.md:2: error: unknown front-matter key 'titel'"),
         ("---\ntitle: About\ndate: 2024-02-30\n---\n", "content/en/about.md:3: error:"),
         ("---\ntitle: About\ndraft: yes please\n---\n", "content/en/about.md:3: error: 'draft' must be true or false"),
+        (  # a draft too: the cache keeps its front matter, and would have refused this name each time
+            "---\ntitle: About\ndraft: true\ntemplate: ../page.html\n---\n",
+            "content/en/about.md:4: error: template '../page.html' must be an .html file in templates/",
+        ),
     ],
 )
 def test_a_bad_page_is_a_problem_at_its_line(text: str, wanted: str) -> None:
@@ -79,3 +83,14 @@ def test_pages_are_found_in_every_language_and_drafts_left_out(make_site: MakeSi
         ("th", "news/report", "content/th/news/report.md"),
     ]
     assert [(p.path, p.level) for p in problems.problems] == [("content/en/notes.txt", "warning")]
+
+
+def test_pages_are_listed_as_their_paths_sort_part_by_part(make_site: MakeSite) -> None:
+    """ "a/b" before "a-b": folder by folder, as a person reading the tree expects (and as before)."""
+    names = ["a-b.md", "a.md", "a/c/d.md", "a/b.md", "a0.md", "b.md"]
+    root = make_site({f"content/en/{name}": f"---\ntitle: {name}\n---\n" for name in names})
+    listed = [f.path.removeprefix("content/en/") for f in page_files(load_config(root), Collector())]
+    ours = [name for name in listed if name in names]
+    assert ours == sorted(names, key=lambda name: name.split("/"))
+    # by hand: "a" < "a-b.md" < "a.md" ("-" is before "."), so the folder a/ comes first
+    assert ours == ["a/b.md", "a/c/d.md", "a-b.md", "a.md", "a0.md", "b.md"]

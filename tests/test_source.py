@@ -372,11 +372,12 @@ def test_a_link_into_a_hidden_folder_of_the_project_is_an_error(make_site: MakeS
     ]
 
 
-def test_a_template_name_with_a_nul_is_not_found(make_site: MakeSite, tmp_path: Path) -> None:
+def test_a_template_name_with_a_nul_is_refused_at_its_line(make_site: MakeSite, tmp_path: Path) -> None:
     root = make_site({"content/en/about.md": '---\ntitle: About\ntemplate: "page\\0.html"\n---\n'}, base="err-base")
     errors = failed_build(root, tmp_path / "out")
     assert errors == [
-        "content/en/about.md:3: error: template 'page\x00.html' does not exist (did you mean 'page.html'?)"
+        "content/en/about.md:3: error: template 'page\x00.html' must be an .html file in templates/"
+        " (write its name as it is under templates/, such as page.html)"
     ]
 
 

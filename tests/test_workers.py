@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +13,7 @@ import pytest
 from sitegen import inputs, source, workers
 from sitegen.errors import BuildFailed
 from sitegen.pipeline import build_site
+from sitegen.workers import InBackground
 
 from .conftest import MakeSite
 
@@ -82,3 +85,26 @@ def test_a_page_changed_between_scan_and_render_is_an_error_not_a_mix(
     assert [p.format() for p in caught.value.problems] == [
         "content/en/about.md: error: the file changed while the site was being built (build again)"
     ]
+
+
+def test_work_in_background_runs_in_another_process_and_answers() -> None:
+    look = InBackground(os.getpid)
+    assert look.result() != os.getpid(), "it ran in a fork"
+    assert InBackground(os.getpid, fork=False).result() == os.getpid()
+
+
+def _dies_if_forked(parent: int) -> int:
+    if os.getpid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)  # as if killed while it looked
+    return 42
+
+
+def test_work_in_background_that_dies_is_done_here() -> None:
+    assert InBackground(_dies_if_forked, os.getpid()).result() == 42
+
+
+def test_work_in_background_no_one_waits_for_is_ended_and_reaped() -> None:
+    look = InBackground(signal.pause)  # would wait for ever
+    look.close()
+    with pytest.raises(ChildProcessError):
+        os.waitpid(look.pid, os.WNOHANG)  # reaped: no zombie left
