@@ -73,7 +73,9 @@ def page_key(relative: str) -> str:
 
 def file_digest(text: str) -> str:
     """A short, stable hash of a page's text, ignoring its own ``source_hash`` line."""
-    kept = "\n".join(line for line in text.split("\n") if not line.startswith("source_hash:"))
+    kept = text
+    if "source_hash:" in text:  # a translation's: most pages' text is hashed as it is
+        kept = "\n".join(line for line in text.split("\n") if not line.startswith("source_hash:"))
     return hashlib.sha256(kept.encode("utf-8")).hexdigest()[:12]
 
 

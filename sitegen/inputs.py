@@ -16,7 +16,7 @@ from .config import SiteConfig
 from .content import PageFile, PageSource, page_files
 from .errors import Collector
 from .source import inside_project, read_file
-from .workers import parse_pages
+from .workers import Bodies, parse_pages
 
 # A file changed less than this before the last build's scan is read again, whatever its stat says.
 RACY_NS = 2_000_000_000
@@ -75,7 +75,7 @@ class PageScanner:
         self.previous = previous.sources if previous else {}
         self.jobs = jobs
         self.sources: dict[str, PageSource] = {}  # for the next manifest
-        self.bodies: dict[str, str] = {}  # path → body of each page file read by this build
+        self.bodies: Bodies | None = None  # of the page files this build read
 
     def find(self, config: SiteConfig, problems: Collector) -> list[PageSource]:
         """Every page (drafts left out), in the order of ``page_files``, read and checked; see ``pages``."""
@@ -91,7 +91,8 @@ class PageScanner:
                 known[file.path] = self.sources[file.path] = cached
             else:
                 to_parse.append(file)
-        parsed = {result.file.path: result for result in parse_pages(root, to_parse, self.jobs)}
+        self.bodies = Bodies(to_parse)
+        parsed = {result.file.path: result for result in parse_pages(root, to_parse, self.jobs, self.bodies)}
         sources: list[PageSource] = []
         for file in files:
             source = known.get(file.path)
@@ -104,7 +105,7 @@ class PageScanner:
                     continue
                 source = result.source
                 self.sources[file.path] = source
-                self.bodies[file.path] = result.body
+                self.bodies.add(file.path, result.body)
             if not source.meta.draft:
                 sources.append(source)
         return sources

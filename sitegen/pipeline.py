@@ -59,6 +59,7 @@ from .output import (
     sitemap,
 )
 from .workers import (
+    Bodies,
     InBackground,
     PageFindings,
     PageTask,
@@ -84,7 +85,7 @@ class Loaded:
     site: Site
     assets: tuple[Asset, ...]
     problems: tuple[Problem, ...]
-    bodies: Mapping[str, str]
+    bodies: Bodies | None
 
 
 @dataclass(frozen=True)

@@ -108,3 +108,21 @@ def test_work_in_background_no_one_waits_for_is_ended_and_reaped() -> None:
     look.close()
     with pytest.raises(ChildProcessError):
         os.waitpid(look.pid, os.WNOHANG)  # reaped: no zombie left
+
+
+def test_a_body_is_kept_in_the_shared_block_or_on_its_own_if_the_file_grew(tmp_path: Path) -> None:
+    """Bodies keeps each file's listed size for its body; a file that grew after it was listed (an
+    editor saving during the build) must not overwrite the next file's place."""
+    (tmp_path / "content/en").mkdir(parents=True)
+    one, two = tmp_path / "content/en/one.md", tmp_path / "content/en/two.md"
+    one.write_text("---\ntitle: One\n---\nfirst body\n", encoding="utf-8")
+    two.write_text("---\ntitle: Two\n---\nsecond body\n", encoding="utf-8")
+    files = [workers.PageFile(f"content/en/{p.name}", "en", p.stem, p.stat()) for p in (one, two)]
+    bodies = workers.Bodies(files)
+    one.write_text("---\ntitle: One\n---\nfirst body, now much longer than it was\n", encoding="utf-8")
+    for result in workers.parse_pages(tmp_path, files, 1, bodies):
+        bodies.add(result.file.path, result.body)
+    assert bodies.get("content/en/one.md") == "first body, now much longer than it was\n"
+    assert bodies.get("content/en/two.md") == "second body\n"
+    assert isinstance(bodies.found["content/en/two.md"], tuple), "in the shared block"
+    assert bodies.get("content/en/three.md") is None
