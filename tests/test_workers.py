@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from sitegen import inputs, source, workers
+from sitegen.content import PageFile
 from sitegen.errors import BuildFailed
 from sitegen.pipeline import build_site
 from sitegen.workers import InBackground
@@ -117,7 +118,7 @@ def test_a_body_is_kept_in_the_shared_block_or_on_its_own_if_the_file_grew(tmp_p
     one, two = tmp_path / "content/en/one.md", tmp_path / "content/en/two.md"
     one.write_text("---\ntitle: One\n---\nfirst body\n", encoding="utf-8")
     two.write_text("---\ntitle: Two\n---\nsecond body\n", encoding="utf-8")
-    files = [workers.PageFile(f"content/en/{p.name}", "en", p.stem, p.stat()) for p in (one, two)]
+    files = [PageFile(f"content/en/{p.name}", "en", p.stem, p.stat()) for p in (one, two)]
     bodies = workers.Bodies(files)
     one.write_text("---\ntitle: One\n---\nfirst body, now much longer than it was\n", encoding="utf-8")
     for result in workers.parse_pages(tmp_path, files, 1, bodies):
