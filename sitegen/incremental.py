@@ -208,9 +208,10 @@ class SiteOutputs:
         """The records with the stat of each file as it now is in the output."""
         written = set(self.written)
         records = {}
+        prefix = f"{self.out}/"
         for name, record in self.records.items():
             if name in written:
-                record = record._replace(stat=output_stat(self.out / name) or UNKNOWN)
+                record = record._replace(stat=output_stat(prefix + name) or UNKNOWN)
             elif record.stat == UNKNOWN:  # rendered again to the same bytes: the file is the old one
                 record = record._replace(stat=self.old[name].stat)
             records[name] = record

@@ -92,7 +92,7 @@ class PageScanner:
             else:
                 to_parse.append(file)
         self.bodies = Bodies(to_parse)
-        parsed = {result.file.path: result for result in parse_pages(root, to_parse, self.jobs, self.bodies)}
+        parsed = {result.path: result for result in parse_pages(root, to_parse, self.jobs, self.bodies)}
         sources: list[PageSource] = []
         for file in files:
             source = known.get(file.path)

@@ -157,13 +157,19 @@ def sitemap(site: Site) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:xhtml="http://www.w3.org/1999/xhtml">',
     ]
+    alternates: dict[str, list[str]] = {}  # the same for every language of a key
     for page in site.pages:
         if page.fallback:
             continue
         lines.append("  <url>")
         lines.append(f"    <loc>{escape(config.absolute(page.url))}</loc>")
-        for alt in site.versions(page.key).alternates:
-            lines.append(f'    <xhtml:link rel="alternate" hreflang="{alt.hreflang}" href={quoteattr(alt.href)}/>')
+        links = alternates.get(page.key)
+        if links is None:
+            links = alternates[page.key] = [
+                f'    <xhtml:link rel="alternate" hreflang="{alt.hreflang}" href={quoteattr(alt.href)}/>'
+                for alt in site.versions(page.key).alternates
+            ]
+        lines.extend(links)
         lines.append("  </url>")
     lines.append("</urlset>")
     return "\n".join(lines) + "\n"

@@ -45,7 +45,7 @@ R = TypeVar("R")
 class Parsed:
     """A page file read and its front matter checked; its body kept beside its source."""
 
-    file: PageFile
+    path: str  # of the page file (not its PageFile: a stat is slow to pass between processes)
     digest: str  # of the file's bytes
     source: PageSource | None  # None when it has mistakes; without its body, as the cache keeps it
     body: tuple[int, int] | bytes  # where ``Bodies`` holds it (offset, length), or itself if it did not fit
@@ -98,7 +98,7 @@ def parse_page(root: Path, file: PageFile, block: mmap.mmap | None = None, offse
     try:
         data = read_file(root, file.path)  # read once: the digest, the parse and the render see the same bytes
     except SiteError as exc:
-        return Parsed(file, "", None, b"", (exc.problem,))
+        return Parsed(file.path, "", None, b"", (exc.problem,))
     digest = digest_bytes(data)
     try:
         source = parse_page_text(decode_text(data, file.path), file.path, file.lang, file.key, problems)
@@ -111,7 +111,7 @@ def parse_page(root: Path, file: PageFile, block: mmap.mmap | None = None, offse
         block[offset : offset + len(encoded)] = encoded
         body = (offset, len(encoded))
     source = source and dataclasses.replace(source, body="")  # the cache keeps sources without bodies
-    return Parsed(file, digest, source, body, tuple(problems.problems))
+    return Parsed(file.path, digest, source, body, tuple(problems.problems))
 
 
 class Bodies:

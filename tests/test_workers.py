@@ -122,7 +122,7 @@ def test_a_body_is_kept_in_the_shared_block_or_on_its_own_if_the_file_grew(tmp_p
     bodies = workers.Bodies(files)
     one.write_text("---\ntitle: One\n---\nfirst body, now much longer than it was\n", encoding="utf-8")
     for result in workers.parse_pages(tmp_path, files, 1, bodies):
-        bodies.add(result.file.path, result.body)
+        bodies.add(result.path, result.body)
     assert bodies.get("content/en/one.md") == "first body, now much longer than it was\n"
     assert bodies.get("content/en/two.md") == "second body\n"
     assert isinstance(bodies.found["content/en/two.md"], tuple), "in the shared block"
