@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .errors import Collector, SiteError, did_you_mean
-from .source import check_links, inside_project, load_yaml, plain_relative, read_source, walk_files
+from .source import check_links, inside_project, is_hidden, load_yaml, plain_relative, read_source, walk_files
 
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
@@ -236,7 +236,7 @@ def page_files(config: SiteConfig, problems: Collector) -> list[PageFile]:
         listed = walk_files(Path(entry.path), links)
         for error in check_links(config.root, shown, links):
             problems.catch(error)
-        listed = [(relative, st) for relative, st in listed if not relative.startswith(".") and "/." not in relative]
+        listed = [(relative, st) for relative, st in listed if not is_hidden(relative)]
         taken = {f"{shown}/{relative}" for relative, _ in listed}
         _case_twins([path for path in taken if path.endswith(".md")], problems)
         # A NUL sorts before any other character: "a/b" before "a-b", as the paths' parts sort.

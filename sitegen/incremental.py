@@ -23,7 +23,7 @@ from .i18n import catalogue_path
 from .inputs import FileIndex
 from .model import Site
 from .output import Asset, copy_asset, write_file
-from .source import inside_project, walk_files
+from .source import inside_project, is_hidden, walk_files
 from .workers import PageTask, RenderedOutput, Task
 
 UNKNOWN = (0, 0, 0)  # the stat of an output not written yet
@@ -63,6 +63,7 @@ def gather_inputs(
     templates = {
         relative: index.digest(f"{TEMPLATES_DIR}/{relative}")
         for relative, _ in walk_files(inside_project(root, TEMPLATES_DIR))  # templates → / is not walked
+        if not is_hidden(relative)
     }
     catalogues = {code: index.digest(catalogue_path(code)) for code in config.codes}
     data = tuple((name, index.digest(f"{DATA_DIR}/{name}")) for name in data_names)

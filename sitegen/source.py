@@ -57,6 +57,11 @@ def lstat_mode(path: Path | str) -> int:
         return 0
 
 
+def is_hidden(relative: str) -> bool:
+    """A path with a hidden part (``.DS_Store``, ``.git/``, an editor's ``.page.html.swp``): no build reads it."""
+    return relative.startswith(".") or "/." in relative
+
+
 def walk_files(folder: Path, links: list[str] | None = None) -> list[tuple[str, os.stat_result]]:
     """Every file under ``folder`` (not following linked folders), relative, with its stat.
 

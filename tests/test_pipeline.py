@@ -16,6 +16,8 @@ EXTRA: dict[str, str | bytes | None] = {
     "content/th/partners.md": '---\ntitle: พันธมิตร\n---\n\n![](logo.png)\n\n<b onclick="x()">ตัวหนา</b>\n',
     "content/th/notes.txt": "not a page\n",
     "content/en/news.md": "---\ntitle: News\n---\n\n[gone](gone.md) and [again](gone.md)\n\n[about](about.md#history)\n",
+    "templates/.DS_Store": b"\x00\x01 left by a file manager",  # hidden: neither reads it
+    "templates/.page.html.swp": b"b0VIM 9.0",  # vim's, while the template is open
 }
 
 
