@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import phonenumbers
 
 from .errors import Collector, Problem, SiteError, did_you_mean
-from .source import Keys, Yaml, inside_project, load_yaml, read_source
+from .source import Keys, Yaml, inside_project, is_hidden, load_yaml, read_source
 
 if TYPE_CHECKING:  # config imports this module, for read_shapes
     from .config import SiteConfig
@@ -424,4 +424,4 @@ def data_files(root: Path) -> list[Path]:
     if not folder.is_dir():
         return []
     inside_project(root, DATA_DIR)
-    return sorted(path for path in folder.glob("*.yaml") if not path.name.startswith("."))
+    return sorted(path for path in folder.glob("*.yaml") if not is_hidden(path.name))

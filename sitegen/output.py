@@ -79,7 +79,7 @@ from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
-from .source import folders_of, lstat_mode, plain_relative
+from .source import folders_of, is_hidden, lstat_mode, plain_relative
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
@@ -133,7 +133,7 @@ def find_assets(root: Path, digest: Callable[[str], str] | None = None) -> list[
     problems = [exc.problem for exc in check_links(root, ASSETS_DIR, links)]
     assets: list[Asset] = []
     for name in sorted((name for name, _ in found), key=lambda name: name.split("/")):
-        if any(part.startswith(".") for part in name.split("/")):
+        if is_hidden(name):
             continue
         relative = f"{ASSETS_DIR}/{name}"
         try:  # the file is copied from its real path, checked to be inside the project
