@@ -43,7 +43,7 @@ from typing import Any, NamedTuple
 import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
-from .errors import Problem
+from .errors import CONTROL, Problem
 from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative
 
 MAGIC = b"sitegen-cache 5\n"
@@ -397,15 +397,12 @@ def _decode_problem(value: Any, where: Path) -> Problem:
         and len(value) == 7
         and value[4] == "warning"
         and type(value[1]) is int
-        and all(type(text) is str and not _CONTROL.search(text) for text in value[:1] + value[2:])
+        and all(type(text) is str and not CONTROL.search(text) for text in value[:1] + value[2:])
         and value[0].startswith(CONTENT_DIR + "/")  # a page's warning names the page's file
         and value[1] >= 0
     ):
         raise Damaged(where)  # a forged line could move the terminal's cursor or pose as another line
     return Problem(*value)
-
-
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _decode_rows(rows: tuple[Any, ...], shared: dict[Any, Any], where: Path) -> list[tuple[str, Any, Any]]:
@@ -437,7 +434,7 @@ def _is_anchors(anchors: Any) -> bool:
         and type(anchor[2]) is str
         and type(anchor[3]) is int
         and anchor[3] >= 0
-        and not _CONTROL.search(anchor[0] + anchor[1] + anchor[2])
+        and not CONTROL.search(anchor[0] + anchor[1] + anchor[2])
         for anchor in anchors
     )
 

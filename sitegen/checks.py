@@ -151,7 +151,7 @@ def run_checks(checked: Checked) -> Report:
     # Raw HTML that the build removes from a page is an error here: the editors must delete it.
     others = (p.as_error() if p.kind == RAW_HTML_KIND else p for p in checked.problems if p.level != "error")
     findings.extend(_finding(p, codes) for p in (*errors, *others, *loaded.data.empty))
-    return Report(codes, tuple(sorted(set(findings))))
+    return Report(codes, tuple(sorted(findings)))  # a warning said twice by the build is counted twice
 
 
 def _translation_findings(loaded: Loaded) -> list[Finding]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import errno
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Literal, TextIO
 
 Level = Literal["error", "warning", "notice"]
+
+
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # what a terminal would act on rather than show
 
 
 @dataclass(frozen=True, order=True)
@@ -37,6 +41,8 @@ class Problem:
         if self.hint:
             text = f"{text} ({self.hint})"
         line = f"{where}: {text}" if where else text
+        # One line, whatever a value quoted in it holds: a newline or a terminal escape is shown as \n, \x1b.
+        line = CONTROL.sub(lambda match: repr(match[0])[1:-1], line)
         # A name that is not UTF-8 holds surrogates, which no terminal or report can encode: \udcff.
         return line.encode("utf-8", "backslashreplace").decode("utf-8")
 

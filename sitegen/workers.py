@@ -91,6 +91,11 @@ Task = PageTask | SpecialTask
 Result = RenderedOutput | Problem
 
 
+def changed_during_build(path: str) -> SiteError:
+    """A page file changed, deleted or renamed between the moment it was listed or read and another read."""
+    return SiteError("the file changed while the site was being built", path, 0, "build again")
+
+
 def parse_page(root: Path, file: PageFile, block: mmap.mmap | None = None, offset: int = 0) -> Parsed:
     """Read one page file and check its front matter; put its body into ``block`` at ``offset``,
     where ``Bodies`` kept the file's size for it (a file that grew since it was listed keeps its own)."""
@@ -99,6 +104,8 @@ def parse_page(root: Path, file: PageFile, block: mmap.mmap | None = None, offse
         data = read_file(root, file.path)  # read once: the digest, the parse and the render see the same bytes
     except SiteError as exc:
         return Parsed(file.path, "", None, b"", (exc.problem,))
+    except (FileNotFoundError, NotADirectoryError):  # deleted or renamed since the pages were listed
+        return Parsed(file.path, "", None, b"", (changed_during_build(file.path).problem,))
     digest = digest_bytes(data)
     try:
         source = parse_page_text(decode_text(data, file.path), file.path, file.lang, file.key, problems)
@@ -155,7 +162,7 @@ def with_body(page: Page, root: Path, bodies: Bodies | None, last: PageSource | 
         except OSError:  # deleted or moved since the build read it
             text = ""
         if file_digest(text) != source.digest:
-            raise SiteError("the file changed while the site was being built", source.path, 0, "build again")
+            raise changed_during_build(source.path)
         _, body, _ = split_front_matter(text, source.path)
     return dataclasses.replace(page, source=dataclasses.replace(source, body=body))
 

@@ -574,3 +574,15 @@ def test_the_preview_prints_problems_without_the_command_line() -> None:
     code = "import sys, sitegen.serve; print('sitegen.cli' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert result.stdout == "False\n"
+
+
+def test_a_problem_is_one_line_whatever_the_value_it_quotes() -> None:
+    """A value from a data file may hold a newline or a terminal escape: shown, not acted on."""
+    problem = Problem(
+        "data/organisation.yaml", 3, "'https://example.org\nsecond\x1b[2J' is not a web address", "fix it"
+    )
+    line = problem.format()
+    assert "\n" not in line and "\x1b" not in line
+    assert line == (
+        "data/organisation.yaml:3: error: 'https://example.org\\nsecond\\x1b[2J' is not a web address (fix it)"
+    )

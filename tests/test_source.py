@@ -376,7 +376,7 @@ def test_a_template_name_with_a_nul_is_refused_at_its_line(make_site: MakeSite, 
     root = make_site({"content/en/about.md": '---\ntitle: About\ntemplate: "page\\0.html"\n---\n'}, base="err-base")
     errors = failed_build(root, tmp_path / "out")
     assert errors == [
-        "content/en/about.md:3: error: template 'page\x00.html' must be an .html file in templates/"
+        "content/en/about.md:3: error: template 'page\\x00.html' must be an .html file in templates/"
         " (write its name as it is under templates/, such as page.html)"
     ]
 

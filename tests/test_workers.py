@@ -127,3 +127,17 @@ def test_a_body_is_kept_in_the_shared_block_or_on_its_own_if_the_file_grew(tmp_p
     assert bodies.get("content/en/two.md") == "second body\n"
     assert isinstance(bodies.found["content/en/two.md"], tuple), "in the shared block"
     assert bodies.get("content/en/three.md") is None
+
+
+def test_a_page_deleted_after_it_was_listed_is_a_clean_error(tmp_path: Path) -> None:
+    """An editor saving by delete-and-rename, during a build: one line, no traceback."""
+    (tmp_path / "content/en").mkdir(parents=True)
+    page = tmp_path / "content/en/about.md"
+    page.write_text("---\ntitle: About\n---\nbody\n", encoding="utf-8")
+    files = [PageFile("content/en/about.md", "en", "about", page.stat())]
+    page.unlink()
+    (result,) = workers.parse_pages(tmp_path, files, 1, workers.Bodies(files))
+    assert result.source is None
+    assert [p.format() for p in result.problems] == [
+        "content/en/about.md: error: the file changed while the site was being built (build again)"
+    ]
