@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache",
         dest="cache",
         action="store_false",
-        help="render every page and read or write no cache (.sitegen-cache/)",
+        help="render every page; read and write no cache records (only the lock in .sitegen-cache/)",
     )
 
     serve = sub.add_parser("serve", help="preview the site, rebuilding and reloading on every change")
