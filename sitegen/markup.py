@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 from xml.etree.ElementTree import Element
 
 import markdown
+from markdown import util
 from markdown.extensions import Extension, toc
 from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.fenced_code import FencedCodeExtension
@@ -75,6 +76,9 @@ def target_key(href_path: str, source_dir: str) -> str:
     return page_key(posixpath.normpath(posixpath.join(source_dir, unquote(href_path))))
 
 
+_ESCAPED = re.compile(f"{util.STX}([0-9]+){util.ETX}")
+
+
 class _LinkRewriter(Treeprocessor):
     def __init__(self, md: markdown.Markdown, context: LinkContext) -> None:
         super().__init__(md)
@@ -88,7 +92,8 @@ class _LinkRewriter(Treeprocessor):
                 self.context.found.append(Image(element.get("src", "")))
 
     def _rewrite(self, element: Element) -> None:
-        href = element.get("href", "")
+        # A backslash escape (my\-page.md) is still Python-Markdown's placeholder here: the link is to what it stands for.
+        href = _ESCAPED.sub(lambda match: chr(int(match[1])), element.get("href", ""))
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or href.startswith(("/", "#")) or not parts.path.endswith(".md"):
             return

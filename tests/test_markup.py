@@ -62,6 +62,14 @@ def test_relative_md_links_become_urls_with_fragments() -> None:
     assert ids == ["สรุป"]
 
 
+def test_a_backslash_escape_in_a_link_is_the_character_it_escapes() -> None:
+    """[x](news/report\\.md) is a link to news/report.md, not to Python-Markdown's placeholder for "."."""
+    html, links, _ = Converter().convert("[a](about\\.md) and [b](news/report\\.md)", "", resolve)
+    assert '<a href="/th/about/">a</a>' in html and '<a href="/th/news/report/">b</a>' in html
+    assert [link.href for link in links.links] == ["about.md", "news/report.md"]
+    assert not any("\x02" in link.href or "\x03" in link.href for link in links.links)
+
+
 def test_links_from_a_subfolder_resolve_relative_to_it() -> None:
     assert target_key("../index.md", "news") == "index"
     assert target_key("report.md", "news") == "news/report"
