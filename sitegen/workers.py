@@ -321,10 +321,23 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def chunks(items: Sequence[T], jobs: int) -> list[list[T]]:
-    """Slices small enough to balance the load, big enough to keep messages few."""
+def chunks(items: Sequence[T], jobs: int, together: Callable[[T], object] | None = None) -> list[list[T]]:
+    """Slices small enough to balance the load, big enough to keep messages few. Items next to each
+    other for which ``together`` gives the same answer (other than None) stay in one slice."""
     size = max(4, min(64, len(items) // (jobs * 8) or 1))
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+    sliced: list[list[T]] = []
+    for item in items:
+        if not sliced or (
+            len(sliced[-1]) >= size and (together is None or not _same_run(together, sliced[-1][-1], item))
+        ):
+            sliced.append([])
+        sliced[-1].append(item)
+    return sliced
+
+
+def _same_run(together: Callable[[T], object], last: T, item: T) -> bool:
+    key = together(item)
+    return key is not None and key == together(last)
 
 
 def _pooled(
@@ -370,6 +383,10 @@ def render_tasks(
     if not tasks:
         return []
     if jobs > 1 and len(tasks) >= PARALLEL_RENDER_MIN and can_fork():
-        return _pooled(_run_tasks, chunks(tasks, jobs), jobs, _start_worker, args)
+
+        def source(task: Task) -> str | None:  # a fallback page follows its original: one read of their file
+            return site.pages[task.page].source.path if isinstance(task, PageTask) else None
+
+        return _pooled(_run_tasks, chunks(tasks, jobs, source), jobs, _start_worker, args)
     worker = Worker(*args)
     return [worker.run(task) for task in tasks]

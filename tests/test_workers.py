@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import itertools
 import os
 import signal
 from collections.abc import Callable
@@ -141,3 +142,38 @@ def test_a_page_deleted_after_it_was_listed_is_a_clean_error(tmp_path: Path) -> 
     assert [p.format() for p in result.problems] == [
         "content/en/about.md: error: the file changed while the site was being built (build again)"
     ]
+
+
+def test_slices_keep_a_run_of_the_same_source_together() -> None:
+    items = ["a", "a", "b", "b", "b", "c", "d", "d", "e", "f", "f", "f", "f", "g"]
+    sliced = workers.chunks(items, 8, together=lambda item: item)  # slices of 4 at least
+    assert [item for part in sliced for item in part] == items
+    for before, after in itertools.pairwise(sliced):
+        assert before[-1] != after[0], "a run split between two slices"
+    assert workers.chunks(items, 8) == [items[0:4], items[4:8], items[8:12], items[12:14]]
+
+
+def test_a_page_and_its_fallback_are_read_once_on_a_rebuild_with_many_processes(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Thai pages with English fallbacks, a template edited: every page rendered again by a pool of three
+    processes, its body read by whichever renders it: once, the fallback taking it from its original."""
+    pages = {f"content/th/p{n:03d}.md": f"---\ntitle: หน้า {n}\n---\n\nข้อความ {n}\n" for n in range(60)}
+    root = make_site(pages)
+    monkeypatch.setattr(inputs, "RACY_NS", 0)
+    build_site(root, tmp_path / "site", jobs=3)
+    log = tmp_path / "reads.log"
+    real = source.read_source
+
+    def logged(where: Path, relative: str) -> str:  # appended by every process of the pool
+        with log.open("a", encoding="utf-8") as stream:
+            stream.write(relative + "\n")
+        return real(where, relative)
+
+    monkeypatch.setattr(workers, "read_source", logged)
+    template = root / "templates/base.html"
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    built = build_site(root, tmp_path / "site", jobs=3)
+    assert built.rendered >= 120
+    reads = collections.Counter(log.read_text(encoding="utf-8").split())
+    assert reads and max(reads.values()) == 1, [path for path, count in reads.items() if count > 1]
