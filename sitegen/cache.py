@@ -29,7 +29,6 @@ import importlib.util
 import itertools
 import os
 import re
-import shutil
 import stat as statmode
 import sys
 import tempfile
@@ -44,7 +43,7 @@ import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
 from .errors import CONTROL, Problem
-from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative
+from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative, remove_path
 
 MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
@@ -561,18 +560,6 @@ def _read(path: Path, engine: str) -> bytes | None:
     return payload
 
 
-def _remove(path: Path) -> None:
-    """Remove a file, a symlink (not what it points to) or a folder, in the cache folder."""
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        return
-    if statmode.S_ISDIR(mode):
-        shutil.rmtree(path)  # it does not follow the symlinks inside
-    else:
-        path.unlink(missing_ok=True)
-
-
 def _write(path: Path, engine: str, payload: bytes) -> None:
     """Write a cache file through a temporary file, so that it is either whole or absent."""
     header = MAGIC + f"{engine}\n{digest_bytes(payload)}".encode()
@@ -581,7 +568,7 @@ def _write(path: Path, engine: str, payload: bytes) -> None:
         with os.fdopen(fd, "wb") as stream:
             stream.write(header + b"\n\n" + payload)
         if statmode.S_ISDIR(lstat_mode(path)):
-            _remove(path)  # a folder where the file goes: os.replace cannot replace it
+            remove_path(path)  # a folder where the file goes: os.replace cannot replace it
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -715,7 +702,7 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     for path in cache_dir.iterdir():
         stale = path.name.startswith(("shard-", ".write-")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
         if stale and path.name not in names:
-            _remove(path)  # shards of older builds, what older engines and a damaged cache left
+            remove_path(path)  # shards of older builds, what older engines and a damaged cache left
 
 
 @contextmanager
@@ -764,7 +751,7 @@ def build_lock(cache_dir: Path, waiting: Callable[[], None] | None = None) -> It
         replaced = True
         fd = _open_lock(cache_dir / LOCK)
     if replaced:
-        _remove(cache_dir / DAMAGED)  # whatever is there: the mark is an empty file
+        remove_path(cache_dir / DAMAGED)  # whatever is there: the mark is an empty file
         os.close(os.open(cache_dir / DAMAGED, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644))
     try:
         try:
@@ -794,11 +781,11 @@ def _open_lock(path: Path) -> int:
     except OSError as exc:
         if exc.errno not in (errno.ELOOP, errno.EMLINK, errno.EISDIR, errno.ENXIO):
             raise
-        _remove(path)
+        remove_path(path)
         return -1
     if not statmode.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        _remove(path)
+        remove_path(path)
         return -1
     return fd
 

@@ -79,7 +79,7 @@ from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
-from .source import folders_of, is_hidden, lstat_mode, plain_relative
+from .source import folders_of, is_hidden, lstat_mode, plain_relative, remove_path
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
@@ -296,7 +296,7 @@ def recover(out: Path) -> None:
     swap = swap_dir(out)
     aside = swap / ASIDE
     if os.path.lexists(swap) and not stat.S_ISDIR(lstat_mode(swap)):
-        _remove(swap)  # a damaged cache
+        remove_path(swap)  # a damaged cache
     if (
         not os.path.lexists(out) and stat.S_ISDIR(lstat_mode(aside)) and stat.S_ISREG(lstat_mode(aside / MARKER))
     ):  # a site, not a cache's junk
@@ -304,9 +304,9 @@ def recover(out: Path) -> None:
     if swap.is_dir():
         for entry in os.scandir(swap):
             if re.fullmatch(rf"(?:{STAGING_PREFIX}|\.state-)[a-z0-9_]{{8}}", entry.name):  # mkstemp's too
-                _remove(Path(entry.path))
+                remove_path(Path(entry.path))
     if os.path.lexists(out):
-        _remove(aside)
+        remove_path(aside)
         remove_leftovers(out)
 
 
@@ -318,19 +318,7 @@ def remove_leftovers(out: Path) -> None:
     for path in out.parent.iterdir() if out.parent.is_dir() else ():
         if leftover.fullmatch(path.name) and stat.S_ISDIR(lstat_mode(path)):
             shutil.rmtree(path, ignore_errors=True)
-    _remove(default_cache_dir(out) / _OLD_SWAP)
-
-
-def _remove(path: Path) -> None:
-    """Whatever is at ``path`` (a folder and what is in it, a file, a link), if anything."""
-    try:
-        mode = os.lstat(path).st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        return
-    if stat.S_ISDIR(mode):
-        shutil.rmtree(path)
-    else:
-        os.unlink(path)
+    remove_path(default_cache_dir(out) / _OLD_SWAP)
 
 
 _RENAME_EXCHANGE = 2
@@ -377,7 +365,7 @@ def exchange(new: Path, out: Path) -> bool:
     if _exchange_names(new, out):
         return True
     aside = swap_dir(out) / ASIDE  # the name ``recover`` knows
-    _remove(aside)
+    remove_path(aside)
     os.rename(out, aside)
     faults.step()
     try:
@@ -492,7 +480,7 @@ def write_state(out: Path, state: SwapState) -> None:
 
 def clear_state(out: Path) -> None:
     """Mark the back tree dirty: until a new state is written, no build trusts it."""
-    _remove(swap_dir(out) / STATE)
+    remove_path(swap_dir(out) / STATE)
     faults.step()
 
 
@@ -688,7 +676,7 @@ def publish_full(staging: Path, out: Path) -> None:
     """
     back = swap_dir(out) / BACK
     clear_state(out)
-    _remove(back)
+    remove_path(back)
     started = time.time_ns()
     if exchange(staging, out):
         faults.step()
@@ -729,7 +717,7 @@ def publish_changes(
         tree = back
         folders = _Folders(back)
         for relative in [*lag, *removed]:  # first what is in the way of the new files
-            _remove(back / relative)
+            remove_path(back / relative)
             faults.step()
         for relative in lag:  # the back tree as the site is
             if relative in kept:
@@ -748,7 +736,7 @@ def publish_changes(
     exchange(tree, out)
     faults.step()
     if tree == staging:  # the old site is the back tree from now on
-        _remove(back)
+        remove_path(back)
         os.rename(staging, back)
         faults.step()
     lag = tuple(sorted({*written, *removed, *strays}))

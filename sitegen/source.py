@@ -15,6 +15,7 @@ import errno
 import functools
 import os
 import re
+import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Iterable
@@ -538,6 +539,19 @@ def replace_file(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
+
+
+def remove_path(path: Path) -> None:
+    """Whatever is at ``path``, if anything: a file, a link (never what it points to), a folder and what
+    is in it (``rmtree`` follows no link inside)."""
+    try:
+        mode = os.lstat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def folders_of(outputs: Iterable[str]) -> set[str]:
