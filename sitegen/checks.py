@@ -17,7 +17,7 @@ from .errors import BuildFailed, Level, Problem, SiteError, counted, did_you_mea
 from .i18n import catalogue_status
 from .markup import RAW_HTML_KIND
 from .pipeline import Checked, Loaded, check_build
-from .source import decode_text, inside_project, read_file, read_source, replace_file
+from .source import decode_text, inside_project, plain_relative, read_file, read_source, replace_file
 
 ALL = "*"  # findings that belong to no one language (data files, templates)
 
@@ -225,7 +225,7 @@ def mark_translated(root: Path, target: str, config: SiteConfig) -> str:
     example = "name it as <language>/<page>, for example en/about"
     if lang not in config.codes:
         raise SiteError(f"'{target}' does not start with a language of the site", "", 0, example)
-    if any(part in ("", ".", "..") for part in key.split("/")):  # the page must be under content/<lang>/
+    if not plain_relative(key):  # the page must be under content/<lang>/
         raise SiteError(f"'{target}' is not the name of a page", "", 0, example)
     if lang == config.default_lang:
         raise SiteError(
