@@ -67,12 +67,13 @@ def file_stat(st: os.stat_result) -> Stat:
 
 
 def output_stat(path: Path | str) -> OutStat | None:
-    """The stat of an output file, or None if it is gone."""
+    """The stat of an output file, not following a link; None if it is gone, is not a file (a link or a
+    folder put there by hand), or cannot be looked at (a name too long, from a forged cache): made again."""
     try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
+        st = os.lstat(path)
+    except OSError:
         return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
+    return (st.st_size, st.st_mtime_ns, st.st_ino) if statmode.S_ISREG(st.st_mode) else None
 
 
 def engine_fingerprint() -> str:

@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from .cache import CACHE_DIR, OutStat, default_cache_dir, folder_id
+from .cache import CACHE_DIR, OutStat, default_cache_dir, folder_id, output_stat
 from .content import CONTENT_DIR, TEMPLATES_DIR
 from .data import DATA_DIR
 from .errors import SiteError
@@ -558,21 +558,12 @@ def look_at_output(
     Some 60 ms at 10,000 pages, nearly all of it waiting for the file system: a build runs it in a process of
     its own while it reads its inputs (``workers.InBackground``)."""
     prefix = f"{out}/"
-    moved = {name for name, st in recorded.items() if _file_stat(prefix + name) != st}
+    moved = {name for name, st in recorded.items() if output_stat(prefix + name) != st}
     site = look_at_folders(out, folders, state.checked_ns if state is not None else 0)
     back = None
     if state is not None and state.back is not None:
         back = look_at_folders(swap_dir(out) / BACK, folders, state.back_checked_ns)
     return OutputLook(moved, site, back)
-
-
-def _file_stat(path: str) -> OutStat | None:
-    """The stat of a file, not following a link; None if it is not there or cannot be looked at."""
-    try:
-        st = os.lstat(path)
-    except OSError:  # gone, a file on the way, a name too long (from a forged cache): made again
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino) if stat.S_ISREG(st.st_mode) else None
 
 
 def find_strays(

@@ -391,9 +391,11 @@ def test_the_look_before_rendering_finds_every_output_not_as_recorded(tmp_path: 
     (out / "b" / "index.html").unlink()
     (out / "c" / "index.html").unlink()
     (out / "c" / "index.html").write_bytes(b"c")  # the same bytes, another file
+    os.rename(out / "d" / "index.html", out / "d" / "real.html")
+    (out / "d" / "index.html").symlink_to("real.html")  # a link to the very file recorded: not the file itself
     state = read_state(out)
     look = look_at_output(out, recorded, state, output_folders(recorded, state))
-    assert look.moved == {"a/index.html", "b/index.html", "c/index.html"}
+    assert look.moved == {"a/index.html", "b/index.html", "c/index.html", "d/index.html"}
 
 
 def test_strays_sought_with_an_earlier_look_are_found_now_or_by_the_next_build(tmp_path: Path) -> None:
