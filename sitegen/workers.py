@@ -18,6 +18,7 @@ import mmap
 import os
 import pickle
 import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -261,8 +262,8 @@ class InBackground(Generic[R]):
 
     For work that mostly waits on the file system and answers in a few names (``output.look_at_output``).
     The answer comes back pickled through a pipe from a fork of this very process: never from a file.
-    With ``fork=False``, where there is no fork, or if that process fails or is killed, ``result()``
-    runs the function here instead.
+    With ``fork=False``, where there is no fork, in a process with other threads, or if that process
+    fails or is killed, ``result()`` runs the function here instead.
     """
 
     def __init__(self, function: Callable[..., R], *args: Any, fork: bool = True) -> None:
@@ -270,7 +271,8 @@ class InBackground(Generic[R]):
         self.args = args
         self.pid = 0
         self.fd = -1
-        if not fork or not hasattr(os, "fork"):
+        # A fork copies only this thread: a lock another thread holds (the preview server's) would stay held.
+        if not fork or not hasattr(os, "fork") or threading.active_count() > 1:
             return
         read, write = os.pipe()
         pid = os.fork()

@@ -6,6 +6,7 @@ import collections
 import itertools
 import os
 import signal
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -93,6 +94,18 @@ def test_work_in_background_runs_in_another_process_and_answers() -> None:
     look = InBackground(os.getpid)
     assert look.result() != os.getpid(), "it ran in a fork"
     assert InBackground(os.getpid, fork=False).result() == os.getpid()
+
+
+def test_work_in_background_is_not_forked_beside_another_thread() -> None:
+    """The preview server has threads: a fork would copy the locks they hold, held for ever."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert InBackground(os.getpid).result() == os.getpid()
+    finally:
+        stop.set()
+        other.join()
 
 
 def _dies_if_forked(parent: int) -> int:
