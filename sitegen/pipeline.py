@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from .cache import (
@@ -66,6 +67,7 @@ from .workers import (
     RenderedOutput,
     SpecialTask,
     Task,
+    compile_templates,
     default_jobs,
     render_tasks,
 )
@@ -161,7 +163,12 @@ def all_tasks(loaded: Loaded) -> list[Task]:
 
 
 def render(
-    loaded: Loaded, tasks: Sequence[Task], jobs: int, staging: Path | None, problems: Collector
+    loaded: Loaded,
+    tasks: Sequence[Task],
+    jobs: int,
+    staging: Path | None,
+    problems: Collector,
+    compiled: Mapping[str, bytes] = MappingProxyType({}),
 ) -> list[RenderedOutput]:
     """The render stage: each task's output, written into ``staging`` if there is one; its errors
     (a template mistake) go to ``problems``. Pages are rendered in the order of their files, so that
@@ -169,7 +176,9 @@ def render(
     pages = loaded.site.pages
     tasks = sorted(tasks, key=lambda task: pages[task.page].source.path if isinstance(task, PageTask) else "")
     assets = {a.name: a.url for a in loaded.assets}
-    results = render_tasks(tasks, jobs, loaded.site, loaded.data, loaded.translations, assets, loaded.bodies, staging)
+    results = render_tasks(
+        tasks, jobs, loaded.site, loaded.data, loaded.translations, assets, loaded.bodies, staging, compiled
+    )
     problems.problems.extend(result for result in results if isinstance(result, Problem))
     return [result for result in results if not isinstance(result, Problem)]
 
@@ -225,14 +234,17 @@ def build_site(
     """
     check_output(root, out, cache_dir)
     out = out.resolve()
+    jobs = max(1, jobs or default_jobs())
     # The lock is the output's, wherever this build keeps its cache.
     with build_lock(default_cache_dir(out), waiting):
         recover(out)
+        ahead = InBackground(compile_templates, root, fork=jobs > 1)  # on another core, while the inputs are read
         try:
-            built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), cache)
+            built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), cache, ahead)
             remove_leftovers(out)
             return built
         finally:
+            ahead.close()
             gc.unfreeze()  # what paused_gc froze is the collector's again
 
 
@@ -241,12 +253,12 @@ def _build(
     out: Path,
     base_url: str | None,
     strict: bool,
-    jobs: int | None,
+    jobs: int,
     cache_dir: Path,
     cache: bool,
+    ahead: InBackground[dict[str, bytes]],
 ) -> Built:
     scanned_ns = time.time_ns()
-    jobs = max(1, jobs or default_jobs())
     engine = engine_fingerprint()
     with paused_gc():
         notices: list[Problem] = []  # a damaged cache: said in one line, then built from scratch
@@ -272,7 +284,8 @@ def _build(
     staging = make_staging(out)
     try:
         problems = Collector([*notices, *loaded.problems])
-        renders = render(loaded, plan.tasks, jobs, staging, problems)  # render
+        compiled = (ahead.result_if_done() if plan.tasks else None) or {}  # what is not compiled yet is, here
+        renders = render(loaded, plan.tasks, jobs, staging, problems, compiled)  # render
         with paused_gc():
             outputs = SiteOutputs(out, staging, previous)
             outputs.add_renders(renders, plan, inputs)  # the recorder

@@ -7,16 +7,17 @@ import gettext
 import json
 import re
 import traceback
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
-from .config import Language, SiteConfig
+from .config import Language, SiteConfig, load_config
 from .content import TEMPLATES_DIR
 from .data import SiteData
 from .errors import Problem, SiteError, did_you_mean
@@ -24,6 +25,7 @@ from .i18n import DateForm, era_year, format_page_date
 from .markup import RAW_HTML_HINT, RAW_HTML_KIND, Converter, Image, Link, NestingTooDeep
 from .model import Page, Site, page_url
 from .output import CONTENT_SECURITY_POLICY, csp_meta
+from .source import inside_project, load_template, walk_files
 
 DEFAULT_TEMPLATE = "page.html"
 
@@ -145,8 +147,12 @@ class RecordingEnvironment(jinja2.Environment):
 
 
 def template_names(root: Path) -> list[str]:
-    folder = root / TEMPLATES_DIR
-    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html")) if folder.is_dir() else []
+    """The templates in ``templates/`` (not in linked folders), sorted; none if it leads outside."""
+    try:
+        folder = inside_project(root, TEMPLATES_DIR)
+    except SiteError:
+        return []
+    return sorted(name for name, _ in walk_files(folder) if name.endswith(".html"))
 
 
 def json_script(value: Any) -> Markup:
@@ -162,6 +168,61 @@ def _without_none(value: Any) -> Any:
     return [_without_none(item) for item in value] if isinstance(value, list | tuple) else value
 
 
+def _environment(
+    lang: Language,
+    translations: gettext.NullTranslations,
+    uses: Uses,
+    loader: jinja2.BaseLoader,
+    bytecode: _SharedBytecode,
+) -> RecordingEnvironment:
+    """An environment with everything that decides how a template compiles (its options, extensions
+    and filters), so that code compiled in one is right for every other: see ``compile_templates``."""
+    env = RecordingEnvironment(
+        uses,
+        loader=loader,
+        auto_reload=False,  # templates cannot change during a build: no stat() per include
+        bytecode_cache=bytecode,
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.install_gettext_translations(_AsText(translations), newstyle=True)  # type: ignore[attr-defined]
+    env.policies["ext.i18n.trimmed"] = True
+    env.filters["format_date"] = _date_filter(lang)
+    env.filters["json_script"] = json_script
+    env.filters["format_year"] = lambda year: str(era_year(int(year), lang))
+    return env
+
+
+def _template_loader(root: Path) -> jinja2.BaseLoader:
+    """Templates are read like every input: never from outside the project."""
+    return jinja2.FunctionLoader(lambda name: load_template(root, TEMPLATES_DIR, name))
+
+
+def compile_templates(root: Path) -> dict[str, bytes]:
+    """Every template of the site, compiled: a head start that a build computes on another core while
+    it reads its inputs (``workers.InBackground``), for the ``Renderer`` that it makes later.
+
+    Jinja keys each compiled template by its name and file and checks it against the hash of the
+    source: an environment that reads a template different from the one compiled here compiles it
+    again. A template that does not compile is left out (its render reports the mistake)."""
+    try:
+        config = load_config(root)
+    except SiteError:
+        return {}
+    bytecode = _SharedBytecode()
+    env = _environment(config.languages[0], gettext.NullTranslations(), Uses(), _template_loader(root), bytecode)
+    for name in template_names(root):
+        try:
+            env.get_template(name)
+        except (jinja2.TemplateError, SiteError):
+            continue
+    return bytecode.compiled
+
+
 class Renderer:
     """Renders pages of one site. Holds only values computed once and reused for every page."""
 
@@ -171,6 +232,7 @@ class Renderer:
         data: SiteData,
         translations: dict[str, gettext.NullTranslations],
         assets: dict[str, str],
+        compiled: Mapping[str, bytes] = MappingProxyType({}),
     ) -> None:
         """Templates are compiled in memory, never kept on disk: Jinja's bytecode cache is pickle and
         marshal, code that a cache folder restored from elsewhere could replace."""
@@ -181,33 +243,16 @@ class Renderer:
         self.assets = assets
         self.converter = Converter()
         self.root = self.config.root
-        from .source import load_template  # templates are read like every input: never from outside the project
-
-        self.loader = jinja2.FunctionLoader(lambda name: load_template(self.root, TEMPLATES_DIR, name))
+        self.loader = _template_loader(self.root)
         self.uses = Uses()  # cleared at the start of every render
         self.bytecode = _SharedBytecode()
+        self.bytecode.compiled.update(compiled)
 
     @cached_property
     def envs(self) -> dict[str, jinja2.Environment]:
         envs: dict[str, jinja2.Environment] = {}
         for lang in self.config.languages:
-            env = RecordingEnvironment(
-                self.uses,
-                loader=self.loader,
-                auto_reload=False,  # templates cannot change during a build: no stat() per include
-                bytecode_cache=self.bytecode,
-                autoescape=True,
-                undefined=jinja2.StrictUndefined,
-                extensions=["jinja2.ext.i18n"],
-                trim_blocks=True,
-                lstrip_blocks=True,
-                keep_trailing_newline=True,
-            )
-            env.install_gettext_translations(_AsText(self.translations[lang.code]), newstyle=True)  # type: ignore[attr-defined]
-            env.policies["ext.i18n.trimmed"] = True
-            env.filters["format_date"] = _date_filter(lang)
-            env.filters["json_script"] = json_script
-            env.filters["format_year"] = lambda year, lang=lang: str(era_year(int(year), lang))
+            env = _environment(lang, self.translations[lang.code], self.uses, self.loader, self.bytecode)
             env.globals.update(self._globals(lang))
             envs[lang.code] = env
         return envs

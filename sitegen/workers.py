@@ -17,9 +17,10 @@ import gettext
 import mmap
 import os
 import pickle
+import select
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
@@ -192,12 +193,13 @@ class Worker:
         assets: dict[str, str],
         bodies: Bodies | None,
         staging: Path | None,
+        compiled: Mapping[str, bytes],
     ) -> None:
         from .render import Renderer
 
         self.site = site
         self.root = site.config.root
-        self.renderer = Renderer(site, data, translations, assets)
+        self.renderer = Renderer(site, data, translations, assets, compiled)
         self.bodies = bodies
         self.last: PageSource | None = None  # with its body: the page this worker rendered last
         self.staging = staging
@@ -223,6 +225,13 @@ class Worker:
             target.write_bytes(data)
         kept = dataclasses.replace(rendered, html="")
         return RenderedOutput(rendered.output, digest, written, kept, findings)
+
+
+def compile_templates(root: Path) -> dict[str, bytes]:
+    """``render.compile_templates``, imported in the process that runs it: a build may render nothing."""
+    from .render import compile_templates
+
+    return compile_templates(root)
 
 
 _worker: Worker | None = None  # the worker of a pool process; never set in the calling process
@@ -299,6 +308,12 @@ class InBackground(Generic[R]):
             if status == 0 and data:
                 return pickle.loads(data)  # type: ignore[no-any-return]
         return self.function(*self.args)
+
+    def result_if_done(self) -> R | None:
+        """The answer if the forked process has it by now (without waiting for it), else None."""
+        if self.fd < 0 or not select.select([self.fd], [], [], 0)[0]:
+            return None
+        return self.result()  # the process is writing its answer, or has ended
 
     def close(self) -> None:
         """No answer will be asked for: end the process now."""
@@ -377,11 +392,13 @@ def render_tasks(
     assets: dict[str, str],
     bodies: Bodies | None,
     staging: Path | None,
+    compiled: Mapping[str, bytes],
 ) -> list[Result]:
     """Render every task, on ``jobs`` processes when there are many; in no particular order.
 
-    Outputs are written into ``staging``; with none (``check``), nothing is written."""
-    args = (site, data, translations, assets, bodies, staging)
+    Outputs are written into ``staging``; with none (``check``), nothing is written. ``compiled``:
+    templates compiled ahead (``render.compile_templates``), which each worker starts with."""
+    args = (site, data, translations, assets, bodies, staging, compiled)
     if not tasks:
         return []
     if jobs > 1 and len(tasks) >= PARALLEL_RENDER_MIN and can_fork():

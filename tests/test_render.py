@@ -12,7 +12,7 @@ import pytest
 from sitegen.errors import SiteError
 from sitegen.output import CONTENT_SECURITY_POLICY, meta_policy
 from sitegen.pipeline import build_site, load_site
-from sitegen.render import CSP_META, Renderer, _AsText, json_script, with_policy
+from sitegen.render import CSP_META, Renderer, _AsText, compile_templates, json_script, template_names, with_policy
 from sitegen.workers import with_body
 
 from .conftest import MakeSite, parse
@@ -99,3 +99,41 @@ def test_templates_see_alternates_as_mappings(make_site: MakeSite, tmp_path: Pat
         {"hreflang": "en", "href": "https://example.org/en/about/"},
         {"hreflang": "x-default", "href": "https://example.org/th/about/"},
     ]
+
+
+def test_templates_compiled_ahead_render_as_those_compiled_here(make_site: MakeSite) -> None:
+    root = make_site()
+    compiled = compile_templates(root)
+    assert {"page.html", "base.html", "partials/jsonld.html"} <= set(template_names(root))
+    assert len(compiled) == len(template_names(root)), "every template compiled"
+    loaded = load_site(root)
+    assets = {a.name: a.url for a in loaded.assets}
+    page = loaded.site.get("about", "en")
+    assert page is not None
+    page = with_body(page, root, loaded.bodies)
+    here = Renderer(loaded.site, loaded.data, loaded.translations, assets).render_page(page)
+    ahead = Renderer(loaded.site, loaded.data, loaded.translations, assets, compiled)
+    assert ahead.render_page(page) == here
+    assert set(ahead.bytecode.compiled) == set(compiled), "nothing compiled again"
+
+
+def test_a_template_changed_after_it_was_compiled_ahead_is_compiled_again(make_site: MakeSite) -> None:
+    """The compiled code is checked against the source the render reads: an edit in between wins."""
+    root = make_site()
+    compiled = compile_templates(root)
+    base = root / "templates/base.html"
+    base.write_text(base.read_text(encoding="utf-8").replace("</body>", "<p>added after</p></body>"), encoding="utf-8")
+    loaded = load_site(root)
+    renderer = Renderer(loaded.site, loaded.data, loaded.translations, {a.name: a.url for a in loaded.assets}, compiled)
+    page = loaded.site.get("about", "en")
+    assert page is not None
+    assert "<p>added after</p>" in renderer.render_page(with_body(page, root, loaded.bodies)).html
+
+
+def test_a_template_that_does_not_compile_is_left_for_the_render_to_report(make_site: MakeSite) -> None:
+    root = make_site({"templates/broken.html": "{% if %}\n"})
+    compiled = compile_templates(root)
+    assert compiled and len(compiled) == len(template_names(root)) - 1
+    assert compile_templates(make_site({"site.yaml": "title: [\n"}, name="other")) == {}, (
+        "a site that does not load: nothing"
+    )

@@ -7,6 +7,7 @@ import itertools
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -190,3 +191,16 @@ def test_a_page_and_its_fallback_are_read_once_on_a_rebuild_with_many_processes(
     assert built.rendered >= 120
     reads = collections.Counter(log.read_text(encoding="utf-8").split())
     assert reads and max(reads.values()) == 1, [path for path, count in reads.items() if count > 1]
+
+
+def test_work_in_background_is_not_waited_for_if_not_done() -> None:
+    slow = InBackground(time.sleep, 30)
+    started = time.monotonic()
+    assert slow.result_if_done() is None, "still sleeping: not waited for"
+    slow.close()
+    assert time.monotonic() - started < 10
+    done = InBackground(os.getpid)
+    os.waitid(os.P_PID, done.pid, os.WEXITED | os.WNOWAIT)  # until it has ended, without reaping it
+    answer = done.result_if_done()
+    assert answer is not None and answer != os.getpid()
+    assert InBackground(os.getpid, fork=False).result_if_done() is None, "not forked: nothing computed ahead"
