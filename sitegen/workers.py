@@ -242,7 +242,26 @@ def _start_worker(*args: Any) -> None:
     _worker = Worker(*args)
 
 
-def _start_process(initializer: Callable[..., None] | None, *args: Any) -> None:
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when the thread that forked it ends
+
+
+def end_with_parent(parent: int) -> None:
+    """Have this forked process killed when ``parent``, the build that forked it, ends, however it
+    ends: a worker of a build killed by ``kill -9`` went on writing into a staging folder that the
+    next build was removing. Linux only; elsewhere a worker ends at its next message to the build."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # no prctl: not Linux
+        return
+    if os.getppid() != parent:  # the build ended before the line above
+        os._exit(1)
+
+
+def _start_process(parent: int, initializer: Callable[..., None] | None, *args: Any) -> None:
+    end_with_parent(parent)
     gc.enable()  # the parent may have paused the collector (see cache.paused_gc); workers make cycles
     if initializer is not None:
         initializer(*args)
@@ -284,10 +303,12 @@ class InBackground(Generic[R]):
         if not fork or not hasattr(os, "fork") or threading.active_count() > 1:
             return
         read, write = os.pipe()
+        parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # the forked process: it answers, then ends without returning into the build
             code = 1
             try:
+                end_with_parent(parent)
                 os.close(read)
                 with os.fdopen(write, "wb") as stream:
                     stream.write(pickle.dumps(function(*args), pickle.HIGHEST_PROTOCOL))
@@ -368,7 +389,7 @@ def _pooled(
 
     context = multiprocessing.get_context("fork")
     results: list[R] = []
-    with context.Pool(jobs, _start_process, (initializer, *initargs)) as pool:
+    with context.Pool(jobs, _start_process, (os.getpid(), initializer, *initargs)) as pool:
         for chunk in pool.imap_unordered(function, jobs_list):
             results.extend(chunk)
     return results

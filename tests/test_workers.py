@@ -204,3 +204,62 @@ def test_work_in_background_is_not_waited_for_if_not_done() -> None:
     answer = done.result_if_done()
     assert answer is not None and answer != os.getpid()
     assert InBackground(os.getpid, fork=False).result_if_done() is None, "not forked: nothing computed ahead"
+
+
+ORPHAN_SCRIPT = """
+import os, sys, time
+from sitegen import workers
+
+def sleeper(job):
+    with open(os.path.join(sys.argv[1], str(os.getpid())), "w"):
+        pass
+    time.sleep(60)
+    return [job]
+
+if sys.argv[2] == "pool":
+    workers._pooled(sleeper, [1, 2], 2)
+else:
+    workers.InBackground(sleeper, 1).result()
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has ended
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("kind", ["pool", "background"])
+def test_a_process_forked_by_a_build_ends_when_the_build_is_killed(tmp_path: Path, kind: str) -> None:
+    """A build killed with SIGKILL (the OOM killer, ``kill -9``) left its pool working: each worker
+    went on writing pages into the staging folder that the next build was removing (which then
+    failed with "Directory not empty", a traceback), and printed a BrokenPipeError of its own."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHAN_SCRIPT, encoding="utf-8")
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    build = subprocess.Popen([sys.executable, str(script), str(pids), kind], cwd=REPO)
+    try:
+        wanted = 2 if kind == "pool" else 1
+        deadline = time.monotonic() + 60
+        while len(list(pids.iterdir())) < wanted and time.monotonic() < deadline:
+            time.sleep(0.05)
+        forked = [int(p.name) for p in pids.iterdir()]
+        assert len(forked) == wanted
+    finally:
+        build.kill()
+        build.wait()
+    deadline = time.monotonic() + 10
+    while any(map(_alive, forked)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in forked if _alive(pid)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert not left, "a forked process outlived the build"
