@@ -11,7 +11,8 @@ import pytest
 from sitegen import pipeline
 from sitegen.checks import check_site
 from sitegen.errors import BuildFailed
-from sitegen.pipeline import build_site, check_build
+from sitegen.pipeline import build_site, check_build, load_site, special_pages
+from sitegen.workers import SpecialTask
 
 from .conftest import MakeSite, tree_digest
 
@@ -102,3 +103,13 @@ def test_a_failed_build_without_cache_leaves_the_last_site_as_it_was(make_site: 
     assert [p.path for p in failed.value.problems] == ["templates/404.html"]
     assert tree_digest(out) == before
     assert [p.name for p in (tmp_path / ".sitegen-swap" / "site").iterdir()] == ["state.json"]  # no staging left
+
+
+def test_the_pages_outside_any_language_are_named_tasks(make_site: MakeSite) -> None:
+    specials = special_pages(load_site(make_site(base="check-basic")))
+    assert all(isinstance(task, SpecialTask) for task in specials)
+    assert [(task.template, task.output) for task in specials] == [
+        ("chooser.html", "index.html"),
+        ("404.html", "404.html"),
+    ]
+    assert specials[0].context["canonical"].endswith("/")
