@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
-from sitegen.errors import Problem, counted, print_problems
+from sitegen.errors import Problem, counted, print_problems, report_failure, report_success
 
 from .conftest import REPO, SITES, MakeSite, tree_digest
 
@@ -560,6 +560,24 @@ def test_files_that_look_meant_as_pages_are_warnings(
 
 def test_problems_are_counted_in_words() -> None:
     assert [counted(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+
+
+def test_a_finished_build_says_its_warnings_and_counts_its_pages(capsys: pytest.CaptureFixture[str]) -> None:
+    """The words of ``build`` and ``serve``, in one place: the warnings, not the notices left to ``check``."""
+    empty = Problem("data/bank.yaml", 4, "'branch' is empty", level="notice", kind="empty-data")
+    damaged = Problem(".sitegen-cache", 0, "the cache was damaged", level="notice", kind="cache")
+    warning = Problem("content/en/a.md", 2, "link to a missing page", level="warning")
+    outputs = ["404.html", "en/a/index.html", "sitemap.xml", "assets/site.0123.css"]
+    assert report_success([empty, warning, damaged], outputs) == "built 2 pages"
+    assert capsys.readouterr().err.splitlines() == [damaged.format(), warning.format()]
+    assert report_success([], ["index.html"]) == "built 1 page"
+
+
+def test_a_failed_build_says_every_error_and_counts_them(capsys: pytest.CaptureFixture[str]) -> None:
+    errors = [Problem("b.md", 1, "second"), Problem("a.md", 1, "first")]
+    assert report_failure(errors, "nothing was written") == "2 errors; nothing was written"
+    assert capsys.readouterr().err == "a.md:1: error: first\nb.md:1: error: second\n"
+    assert report_failure(errors[:1], "no page was marked") == "1 error; no page was marked"
 
 
 def test_problems_print_one_line_each_in_order_of_file_and_line() -> None:
