@@ -242,7 +242,7 @@ def _page_list(doc: Yaml, raw: dict[str, Any], key: str, problems: Collector) ->
     return tuple(value)
 
 
-def menu_line(root: Path, menu: str, index: int) -> int:
-    """The line of one menu entry in ``site.yaml``, for reporting a bad page name."""
-    doc = load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE)
-    return doc.line(menu, index)
+def config_line(root: Path, *keys: str | int) -> int:
+    """The line of a value in ``site.yaml`` (a menu entry, a data file's declaration), for reporting a
+    mistake found after the configuration was read: only then is the file read again."""
+    return load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE).line(*keys)

@@ -396,6 +396,8 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     except SiteError as exc:  # data/ is a link out of the project
         problems.catch(exc)
         files = []
+    else:
+        _declared_files_exist(config, {path.stem for path in files}, problems)
     for path in files:
         shown = f"{DATA_DIR}/{path.name}"
         try:
@@ -414,6 +416,20 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
         values[path.stem] = value
         empty.extend(reader.empty)
     return SiteData(values, tuple(empty))
+
+
+def _declared_files_exist(config: SiteConfig, found: set[str], problems: Collector) -> None:
+    """Each data file ``site.yaml`` declares is there; one that is not is reported at its declaration."""
+    from .config import CONFIG_FILE, config_line  # config imports this module
+
+    for name in (name for name, _ in config.data if name not in found):
+        hint = f"create it, or remove '{name}' from the 'data:' section of {CONFIG_FILE}"
+        problems.error(
+            f"data file '{DATA_DIR}/{name}.yaml' does not exist",
+            CONFIG_FILE,
+            config_line(config.root, "data", name),
+            hint,
+        )
 
 
 def data_files(root: Path) -> list[Path]:

@@ -293,3 +293,12 @@ def test_a_whole_file_may_be_one_value(make_site: MakeSite, kind: str, text: str
         lambda files: make_site({**files, "site.yaml": site}, name="declared"), {"data/extra.yaml": text}
     )
     assert [p.format() for p in problems.problems] == ([expected] if expected else [])
+
+
+def test_a_declared_data_file_that_is_missing_is_an_error_where_it_is_declared(make_site: MakeSite) -> None:
+    problems, values = load(make_site, {"data/offices.yaml": None})
+    assert [p.format() for p in problems.problems] == [
+        "site.yaml:50: error: data file 'data/offices.yaml' does not exist"
+        " (create it, or remove 'offices' from the 'data:' section of site.yaml)"
+    ]
+    assert "offices" not in values

@@ -213,6 +213,13 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
             " (did you mean 'base.html'?; while rendering content/en/about.md and 3 more)"
         ],
     ),
+    "data file declared in site.yaml but missing": (
+        {BANK: None},
+        [
+            "site.yaml:28: error: data file 'data/bank.yaml' does not exist"
+            " (create it, or remove 'bank' from the 'data:' section of site.yaml)"
+        ],
+    ),
     "bad SWIFT code": (
         {BANK: GOOD_BANK.replace("swift: KRTHTHBK", "swift: KRTH1HBK")},
         [
