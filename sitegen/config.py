@@ -9,7 +9,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from .data import Shapes, read_shapes
+from .data import Shapes, read_shapes, web_address
 from .errors import Collector, SiteError, did_you_mean
 from .source import Yaml, load_yaml, read_source
 
@@ -60,17 +60,16 @@ class SiteConfig:
         return self.base_url + url
 
 
-# http(s), a host name of ASCII letters, digits, dots and dashes (xn-- for other scripts), a port, a path:
-# nothing that could end an HTML attribute, start a query or smuggle a second address.
-_BASE_URL = re.compile(r"https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?(/[A-Za-z0-9._~%/-]*)?")
+# A web address (the host rule of data.web_address), then a path: nothing that could end an HTML attribute,
+# start a query or smuggle a second address.
+_is_base_url = web_address(r"(?:/[A-Za-z0-9._~%/-]*)?")
 
 
 def check_base_url(value: str, shown: str, line: int) -> str:
     """The address the site is served from, without a final ``/``; a ``SiteError`` unless it is http(s)
     with a host. ``shown`` and ``line`` say where it was given (``site.yaml`` or ``--base-url``)."""
     url = value.rstrip("/")
-    match = _BASE_URL.fullmatch(url)
-    if match is None or int(match.group("port") or 0) > 65535:
+    if not _is_base_url(url):
         raise SiteError(f"'{value}' is not an absolute URL", shown, line, "write it like https://www.example.org")
     return url
 

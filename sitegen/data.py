@@ -29,11 +29,27 @@ DATA_DIR = "data"
 # and a digit is an ASCII digit: "\d" takes Thai and full-width digits too.
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
-# looks right and leads elsewhere. A URL's host is followed by a port, a path, a query or nothing, so
+# looks right and leads elsewhere. The one rule for a host, in every address: labels of letters, digits
+# and dashes (xn-- for other scripts), at least two of them unless it is localhost. In a web address it
+# is followed by a port up to 65535, then what the address may hold (``web_address``), so
 # "https://example.org@evil.example" (a user name, then another host) is refused.
-_HOST = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_HOST = r"(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
 EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}")
-URL = re.compile(rf"https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
+
+
+def web_address(after_host: str) -> Callable[[str], bool]:
+    """The test of an http(s) address whose host (and port) is followed by what ``after_host`` matches:
+    a path, query and fragment for the ``url`` kind, a path alone for ``site.yaml``'s ``base_url``."""
+    pattern = re.compile(rf"https?://{_HOST}(?::(?P<port>[0-9]{{1,5}}))?{after_host}")
+
+    def test(value: str) -> bool:
+        match = pattern.fullmatch(value)
+        return match is not None and int(match["port"] or 0) <= 65535
+
+    return test
+
+
+is_url = web_address(r"(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
 DIGIT = "[0-9]"
 ACCOUNT_NUMBER = re.compile(f"{DIGIT}[0-9 -]{{4,32}}{DIGIT}")  # when no "account format" is given beside it
 PHONE = re.compile(r"\+?[0-9][0-9 -]*[0-9]")  # what phonenumbers then checks; it would read letters as digits
@@ -273,11 +289,11 @@ def _must_be(types: type | tuple[type, ...], what: str, hint: str) -> _Check:
     return check
 
 
-def _matches(pattern: re.Pattern[str], what: str, hint: str) -> _Check:
-    """The check of a kind of text that must match ``pattern`` whole."""
+def _matches(test: Callable[[str], Any], what: str, hint: str) -> _Check:
+    """The check of a kind of text that must pass ``test`` (a pattern's ``fullmatch``)."""
 
     def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-        if value and (not isinstance(value, str) or not pattern.fullmatch(value)):
+        if value and (not isinstance(value, str) or not test(value)):
             r.error(keys, f"'{value}' is not {what}", hint)
         return value
 
@@ -322,8 +338,8 @@ KINDS: dict[str, _Check] = {
     "account number": _account_number,
     "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
     "swift": _swift,
-    "url": _matches(URL, "a web address", "write it in full, starting with https://, in plain Latin letters"),
-    "email": _matches(EMAIL, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
+    "url": _matches(is_url, "a web address", "write it in full, starting with https://, in plain Latin letters"),
+    "email": _matches(EMAIL.fullmatch, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
     "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),
     "true/false": _must_be(bool, "true or false", "write true or false, without quotes"),
     "any": lambda r, value, keys, shape, within: value,

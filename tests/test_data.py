@@ -198,6 +198,8 @@ ORGANISATION = (
         ("website", '"https://ｅxample.org"'),
         ("website", '"https://example.org/\\"><script>"'),
         ("website", '"javascript://example.org/%0aalert(1)"'),
+        ("website", '"https://example.org:99999/"'),  # no such port: the rule of base_url in site.yaml
+        ("website", '"https://lpnfoundation"'),
     ],
 )
 def test_addresses_are_plain_ascii_with_nothing_hidden(make_site: MakeSite, field: str, value: str) -> None:
@@ -225,6 +227,7 @@ def test_addresses_are_plain_ascii_with_nothing_hidden(make_site: MakeSite, fiel
         ("website", "https://www.lpnfoundation.com"),
         ("website", "https://www.facebook.com/lpnfoundation?ref=page#about"),
         ("website", "http://example.org:8080/a/b.html"),
+        ("website", "https://xn--72c9ah5dd7a.xn--o3cw4h/"),  # ตัวอย่าง.ไทย, as a base_url may be written
     ],
 )
 def test_ordinary_addresses_pass(make_site: MakeSite, field: str, value: str) -> None:
