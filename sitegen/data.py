@@ -28,6 +28,7 @@ DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
 # and a digit is an ASCII digit: "\d" takes Thai and full-width digits too.
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
+COUNTRY = re.compile("[A-Z]{2}")  # ISO 3166 alpha-2: a bank's country, the region of phone numbers
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
 # looks right and leads elsewhere. The one rule for a host, in every address: labels of letters, digits
 # and dashes (xn-- for other scripts), at least two of them unless it is localhost. In a web address it
@@ -306,8 +307,7 @@ def _account_number(r: _Reader, number: Any, keys: Keys, shape: Shape, within: W
             keys, "the account number must be text", "put it in quotes" + (f', like "{shape.like}"' * bool(shape.like))
         )
         return number
-    record, siblings = within or (Shape("record"), {})
-    form = next((str(siblings.get(key) or "") for key, field in record.fields if field.kind == "account format"), "")
+    _, form = _beside(within, "account format")
     if form:
         pattern = "".join(DIGIT if c == "#" else re.escape(c) for c in form)
         if not re.fullmatch(pattern, number):
@@ -319,13 +319,21 @@ def _account_number(r: _Reader, number: Any, keys: Keys, shape: Shape, within: W
     return number
 
 
+def _beside(within: Within, kind: str) -> tuple[str, str]:
+    """The key and value (as text) of the first field of ``kind`` in the record a value is in, or ("", "")."""
+    record, siblings = within or (Shape("record"), {})
+    return next(((key, str(siblings.get(key) or "")) for key, field in record.fields if field.kind == kind), ("", ""))
+
+
 def _swift(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    region = r.config.phone_region
+    """A SWIFT/BIC code; its letters 5 and 6 are its bank's country, which a ``country`` beside it must be."""
+    name, country = _beside(within, "country")
     if not isinstance(value, str) or not SWIFT.fullmatch(value):
         like = f", like {shape.like}" if shape.like else ""
         r.error(keys, f"'{value}' is not a SWIFT/BIC code", f"it has 8 or 11 capital letters and digits{like}")
-    elif region and value[4:6] != region:
-        r.error(keys, f"SWIFT code '{value}' is not for a bank in {region}", "letters 5 and 6 are the bank's country")
+    elif COUNTRY.fullmatch(country) and value[4:6] != country:
+        hint = "letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country"
+        r.error(keys, f"SWIFT code '{value}' is of a bank in {value[4:6]}, but '{name}' is {country}", hint)
     return value
 
 
@@ -338,6 +346,9 @@ KINDS: dict[str, _Check] = {
     "account number": _account_number,
     "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
     "swift": _swift,
+    "country": _matches(
+        COUNTRY.fullmatch, "a country code", "write the two capital letters of its ISO 3166 code, like TH"
+    ),
     "url": _matches(is_url, "a web address", "write it in full, starting with https://, in plain Latin letters"),
     "email": _matches(EMAIL.fullmatch, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
     "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),

@@ -230,8 +230,8 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "SWIFT code of a bank in another country": (
         {BANK: GOOD_BANK.replace("swift: KRTHTHBK", "swift: BKKBSGSG")},
         [
-            "data/bank.yaml:10: error: SWIFT code 'BKKBSGSG' is not for a bank in TH"
-            " (letters 5 and 6 are the bank's country)"
+            "data/bank.yaml:10: error: SWIFT code 'BKKBSGSG' is of a bank in SG, but 'country' is TH"
+            " (letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country)"
         ],
     ),
     "account number with a digit missing": (
@@ -325,7 +325,7 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "a key given twice in a data file": (
         {BANK: GOOD_BANK + 'account_number: "999-9-99999-9"\n'},
         [
-            "data/bank.yaml:11: error: 'account_number' is given twice, on lines 8 and 11"
+            "data/bank.yaml:12: error: 'account_number' is given twice, on lines 8 and 12"
             " (keep one of them: the build cannot tell which is right)"
         ],
     ),
