@@ -42,12 +42,7 @@ def web_address(after_host: str) -> Callable[[str], bool]:
     """The test of an http(s) address whose host (and port) is followed by what ``after_host`` matches:
     a path, query and fragment for the ``url`` kind, a path alone for ``site.yaml``'s ``base_url``."""
     pattern = re.compile(rf"https?://{_HOST}(?::(?P<port>[0-9]{{1,5}}))?{after_host}")
-
-    def test(value: str) -> bool:
-        match = pattern.fullmatch(value)
-        return match is not None and int(match["port"] or 0) <= 65535
-
-    return test
+    return lambda value: (match := pattern.fullmatch(value)) is not None and int(match["port"] or 0) <= 65535
 
 
 is_url = web_address(r"(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
@@ -346,9 +341,7 @@ KINDS: dict[str, _Check] = {
     "account number": _account_number,
     "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
     "swift": _swift,
-    "country": _matches(
-        COUNTRY.fullmatch, "a country code", "write the two capital letters of its ISO 3166 code, like TH"
-    ),
+    "country": _matches(COUNTRY.fullmatch, "a country code", "write its two-letter ISO 3166 code, like TH"),
     "url": _matches(is_url, "a web address", "write it in full, starting with https://, in plain Latin letters"),
     "email": _matches(EMAIL.fullmatch, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
     "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),
@@ -415,6 +408,8 @@ def _read_shape(doc: Yaml, shown: str, keys: Keys, value: Any, problems: Collect
 
 def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     """Load and validate every ``data/*.yaml``."""
+    from .config import CONFIG_FILE, config_line  # config imports this module, for read_shapes
+
     values: dict[str, Any] = {}
     empty: list[Problem] = []
     shapes = dict(config.data)
@@ -423,8 +418,11 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     except SiteError as exc:  # data/ is a link out of the project
         problems.catch(exc)
         files = []
-    else:
-        _declared_files_exist(config, {path.stem for path in files}, problems)
+    else:  # each file site.yaml declares is there, or is reported at its declaration
+        for name in (name for name, _ in config.data if name not in {path.stem for path in files}):
+            hint = f"create it, or remove '{name}' from the 'data:' section of {CONFIG_FILE}"
+            line = config_line(config.root, "data", name)
+            problems.error(f"data file '{DATA_DIR}/{name}.yaml' does not exist", CONFIG_FILE, line, hint)
     for path in files:
         shown = f"{DATA_DIR}/{path.name}"
         try:
@@ -443,20 +441,6 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
         values[path.stem] = value
         empty.extend(reader.empty)
     return SiteData(values, tuple(empty))
-
-
-def _declared_files_exist(config: SiteConfig, found: set[str], problems: Collector) -> None:
-    """Each data file ``site.yaml`` declares is there; one that is not is reported at its declaration."""
-    from .config import CONFIG_FILE, config_line  # config imports this module
-
-    for name in (name for name, _ in config.data if name not in found):
-        hint = f"create it, or remove '{name}' from the 'data:' section of {CONFIG_FILE}"
-        problems.error(
-            f"data file '{DATA_DIR}/{name}.yaml' does not exist",
-            CONFIG_FILE,
-            config_line(config.root, "data", name),
-            hint,
-        )
 
 
 def data_files(root: Path) -> list[Path]:

@@ -268,11 +268,12 @@ def _build_plain(root: Path, out: Path, base_url: str | None, strict: bool, jobs
     folder, and put it in the place of the output at once. No cache is read or written."""
     jobs = max(1, jobs or default_jobs())
     loaded = load_site(root, base_url, PageScanner(FileIndex(root, None), None, jobs))  # load → model
+    files = {**whole_site_files(loaded.site), **ENGINE_FILES}
     staging = make_staging(out)
     try:
         checked = render_and_check(loaded, jobs, staging)  # render → check
         problems = verdict(checked.problems, strict)
-        for name, make in {**whole_site_files(loaded.site), **ENGINE_FILES}.items():  # write
+        for name, make in files.items():  # write
             write_file(staging, name, make().encode("utf-8"))
         for asset in loaded.assets:
             copy_asset(staging, asset)
@@ -280,12 +281,18 @@ def _build_plain(root: Path, out: Path, base_url: str | None, strict: bool, jobs
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    outputs = [made.output for made in checked.renders] + [*whole_site_files(loaded.site), *ENGINE_FILES]
-    outputs += [asset.output for asset in loaded.assets]
-    return Built(loaded, out, tuple(sorted(outputs)), tuple(sorted(outputs)), (), len(checked.renders), True, problems)
+    outputs = tuple(sorted([*(made.output for made in checked.renders), *files, *(a.output for a in loaded.assets)]))
+    return Built(loaded, out, outputs, outputs, (), len(checked.renders), True, problems)
 
 
-def _build(root: Path, out: Path, base_url: str | None, strict: bool, jobs: int | None, cache_dir: Path) -> Built:
+def _build(
+    root: Path,
+    out: Path,
+    base_url: str | None,
+    strict: bool,
+    jobs: int | None,
+    cache_dir: Path,
+) -> Built:
     """The same stages as ``_build_plain``, with the cache's planner in front and its recorder behind."""
     scanned_ns = time.time_ns()
     jobs = max(1, jobs or default_jobs())

@@ -69,9 +69,7 @@ def test_a_swift_code_is_not_tied_to_the_phone_region(make_site: MakeSite) -> No
 @pytest.mark.parametrize("country", ["th", "THA", "'T1'", "๑๒"])
 def test_a_country_is_two_capital_letters(make_site: MakeSite, country: str) -> None:
     problems, _ = load(make_site, {BANK: bank_yaml(country=country)})
-    assert [(p.line, p.hint) for p in problems.problems] == [
-        (7, "write the two capital letters of its ISO 3166 code, like TH")
-    ]
+    assert [(p.line, p.hint) for p in problems.problems] == [(7, "write its two-letter ISO 3166 code, like TH")]
 
 
 @pytest.mark.parametrize("number", ['"123-4-5678-0"', '"123-4-567890-0"', '"1234567890"', "1234567890"])
