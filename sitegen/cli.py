@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import BuildFailed, Problem, SiteError, counted, file_system_problem, print_problems, said_by_build
+from .errors import BuildFailed, Problem, SiteError, file_system_problem, report_failure, report_success
 
 COMMANDS = ("build", "serve", "check", "translated")
 
@@ -68,8 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run(args)
     except (BuildFailed, SiteError) as exc:
         problems = exc.problems if isinstance(exc, BuildFailed) else (exc.problem,)
-        print_problems(problems)
-        print(f"{counted(len(problems), 'error')}; nothing was written", file=sys.stderr)
+        print(report_failure(problems, "nothing was written"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -96,9 +95,8 @@ def _translated(root: Path, targets: Sequence[str]) -> int:
             continue
         print(f"marked {shown} as up to date with its source", file=sys.stderr)
     if failed:
-        print_problems(failed)
         marked = "no page was" if len(failed) == len(targets) else "the other pages were"
-        print(f"{counted(len(failed), 'error')}; {marked} marked", file=sys.stderr)
+        print(report_failure(failed, f"{marked} marked"), file=sys.stderr)
         return 1
     return 0
 
@@ -116,9 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         built = build_site(
             root, out, base_url=args.base_url, strict=args.strict, jobs=args.jobs, cache=args.cache, waiting=waiting
         )
-        print_problems(said_by_build(built.problems))
-        pages = sum(1 for name in built.outputs if name.endswith(".html"))
-        print(f"built {pages} pages into {out}", file=sys.stderr)
+        print(f"{report_success(built.problems, built.outputs)} into {out}", file=sys.stderr)
         return 0
     if args.command == "check":
         from .checks import check_site

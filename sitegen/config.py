@@ -9,7 +9,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from .data import Shapes, read_shapes
+from .data import COUNTRY, Shapes, read_shapes, web_address
 from .errors import Collector, SiteError, did_you_mean
 from .source import Yaml, load_yaml, read_source
 
@@ -60,17 +60,16 @@ class SiteConfig:
         return self.base_url + url
 
 
-# http(s), a host name of ASCII letters, digits, dots and dashes (xn-- for other scripts), a port, a path:
-# nothing that could end an HTML attribute, start a query or smuggle a second address.
-_BASE_URL = re.compile(r"https?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*(:(?P<port>[0-9]{1,5}))?(/[A-Za-z0-9._~%/-]*)?")
+# A web address (the host rule of data.web_address), then a path: nothing that could end an HTML attribute,
+# start a query or smuggle a second address.
+_is_base_url = web_address(r"(?:/[A-Za-z0-9._~%/-]*)?")
 
 
 def check_base_url(value: str, shown: str, line: int) -> str:
     """The address the site is served from, without a final ``/``; a ``SiteError`` unless it is http(s)
     with a host. ``shown`` and ``line`` say where it was given (``site.yaml`` or ``--base-url``)."""
     url = value.rstrip("/")
-    match = _BASE_URL.fullmatch(url)
-    if match is None or int(match.group("port") or 0) > 65535:
+    if not _is_base_url(url):
         raise SiteError(f"'{value}' is not an absolute URL", shown, line, "write it like https://www.example.org")
     return url
 
@@ -222,7 +221,7 @@ def load_config(root: Path) -> SiteConfig:
     footer_menu = _page_list(doc, raw, "footer_menu", problems)
 
     phone_region = _string(doc, raw, "phone_region", (), problems, required=False).upper()
-    if phone_region and not re.fullmatch(r"[A-Z]{2}", phone_region):
+    if phone_region and not COUNTRY.fullmatch(phone_region):
         problems.error(
             "'phone_region' must be a two-letter country code such as TH", CONFIG_FILE, doc.line("phone_region")
         )
@@ -242,7 +241,7 @@ def _page_list(doc: Yaml, raw: dict[str, Any], key: str, problems: Collector) ->
     return tuple(value)
 
 
-def menu_line(root: Path, menu: str, index: int) -> int:
-    """The line of one menu entry in ``site.yaml``, for reporting a bad page name."""
-    doc = load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE)
-    return doc.line(menu, index)
+def config_line(root: Path, *keys: str | int) -> int:
+    """The line of a value in ``site.yaml`` (a menu entry, a data file's declaration), for reporting a
+    mistake found after the configuration was read: only then is the file read again."""
+    return load_yaml(read_source(root, CONFIG_FILE), CONFIG_FILE).line(*keys)

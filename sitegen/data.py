@@ -28,12 +28,24 @@ DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
 # and a digit is an ASCII digit: "\d" takes Thai and full-width digits too.
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
+COUNTRY = re.compile("[A-Z]{2}")  # ISO 3166 alpha-2: a bank's country, the region of phone numbers
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
-# looks right and leads elsewhere. A URL's host is followed by a port, a path, a query or nothing, so
+# looks right and leads elsewhere. The one rule for a host, in every address: labels of letters, digits
+# and dashes (xn-- for other scripts), at least two of them unless it is localhost. In a web address it
+# is followed by a port up to 65535, then what the address may hold (``web_address``), so
 # "https://example.org@evil.example" (a user name, then another host) is refused.
-_HOST = r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+_HOST = r"(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
 EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}")
-URL = re.compile(rf"https?://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
+
+
+def web_address(after_host: str) -> Callable[[str], bool]:
+    """The test of an http(s) address whose host (and port) is followed by what ``after_host`` matches:
+    a path, query and fragment for the ``url`` kind, a path alone for ``site.yaml``'s ``base_url``."""
+    pattern = re.compile(rf"https?://{_HOST}(?::(?P<port>[0-9]{{1,5}}))?{after_host}")
+    return lambda value: (match := pattern.fullmatch(value)) is not None and int(match["port"] or 0) <= 65535
+
+
+is_url = web_address(r"(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")
 DIGIT = "[0-9]"
 ACCOUNT_NUMBER = re.compile(f"{DIGIT}[0-9 -]{{4,32}}{DIGIT}")  # when no "account format" is given beside it
 PHONE = re.compile(r"\+?[0-9][0-9 -]*[0-9]")  # what phonenumbers then checks; it would read letters as digits
@@ -273,11 +285,11 @@ def _must_be(types: type | tuple[type, ...], what: str, hint: str) -> _Check:
     return check
 
 
-def _matches(pattern: re.Pattern[str], what: str, hint: str) -> _Check:
-    """The check of a kind of text that must match ``pattern`` whole."""
+def _matches(test: Callable[[str], Any], what: str, hint: str) -> _Check:
+    """The check of a kind of text that must pass ``test`` (a pattern's ``fullmatch``)."""
 
     def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-        if value and (not isinstance(value, str) or not pattern.fullmatch(value)):
+        if value and (not isinstance(value, str) or not test(value)):
             r.error(keys, f"'{value}' is not {what}", hint)
         return value
 
@@ -290,8 +302,7 @@ def _account_number(r: _Reader, number: Any, keys: Keys, shape: Shape, within: W
             keys, "the account number must be text", "put it in quotes" + (f', like "{shape.like}"' * bool(shape.like))
         )
         return number
-    record, siblings = within or (Shape("record"), {})
-    form = next((str(siblings.get(key) or "") for key, field in record.fields if field.kind == "account format"), "")
+    _, form = _beside(within, "account format")
     if form:
         pattern = "".join(DIGIT if c == "#" else re.escape(c) for c in form)
         if not re.fullmatch(pattern, number):
@@ -303,13 +314,21 @@ def _account_number(r: _Reader, number: Any, keys: Keys, shape: Shape, within: W
     return number
 
 
+def _beside(within: Within, kind: str) -> tuple[str, str]:
+    """The key and value (as text) of the first field of ``kind`` in the record a value is in, or ("", "")."""
+    record, siblings = within or (Shape("record"), {})
+    return next(((key, str(siblings.get(key) or "")) for key, field in record.fields if field.kind == kind), ("", ""))
+
+
 def _swift(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-    region = r.config.phone_region
+    """A SWIFT/BIC code; its letters 5 and 6 are its bank's country, which a ``country`` beside it must be."""
+    name, country = _beside(within, "country")
     if not isinstance(value, str) or not SWIFT.fullmatch(value):
         like = f", like {shape.like}" if shape.like else ""
         r.error(keys, f"'{value}' is not a SWIFT/BIC code", f"it has 8 or 11 capital letters and digits{like}")
-    elif region and value[4:6] != region:
-        r.error(keys, f"SWIFT code '{value}' is not for a bank in {region}", "letters 5 and 6 are the bank's country")
+    elif COUNTRY.fullmatch(country) and value[4:6] != country:
+        hint = "letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country"
+        r.error(keys, f"SWIFT code '{value}' is of a bank in {value[4:6]}, but '{name}' is {country}", hint)
     return value
 
 
@@ -322,8 +341,9 @@ KINDS: dict[str, _Check] = {
     "account number": _account_number,
     "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
     "swift": _swift,
-    "url": _matches(URL, "a web address", "write it in full, starting with https://, in plain Latin letters"),
-    "email": _matches(EMAIL, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
+    "country": _matches(COUNTRY.fullmatch, "a country code", "write its two-letter ISO 3166 code, like TH"),
+    "url": _matches(is_url, "a web address", "write it in full, starting with https://, in plain Latin letters"),
+    "email": _matches(EMAIL.fullmatch, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
     "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),
     "true/false": _must_be(bool, "true or false", "write true or false, without quotes"),
     "any": lambda r, value, keys, shape, within: value,
@@ -388,6 +408,8 @@ def _read_shape(doc: Yaml, shown: str, keys: Keys, value: Any, problems: Collect
 
 def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     """Load and validate every ``data/*.yaml``."""
+    from .config import CONFIG_FILE, config_line  # config imports this module, for read_shapes
+
     values: dict[str, Any] = {}
     empty: list[Problem] = []
     shapes = dict(config.data)
@@ -396,6 +418,11 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
     except SiteError as exc:  # data/ is a link out of the project
         problems.catch(exc)
         files = []
+    else:  # each file site.yaml declares is there, or is reported at its declaration
+        for name in (name for name, _ in config.data if name not in {path.stem for path in files}):
+            hint = f"create it, or remove '{name}' from the 'data:' section of {CONFIG_FILE}"
+            line = config_line(config.root, "data", name)
+            problems.error(f"data file '{DATA_DIR}/{name}.yaml' does not exist", CONFIG_FILE, line, hint)
     for path in files:
         shown = f"{DATA_DIR}/{path.name}"
         try:

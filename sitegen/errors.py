@@ -7,7 +7,7 @@ import difflib
 import errno
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TextIO
@@ -71,6 +71,19 @@ def print_problems(problems: Iterable[Problem], stream: TextIO | None = None) ->
     """One line per problem, in order of file and line, on standard error."""
     for problem in sorted(problems):
         print(problem.format(), file=stream or sys.stderr)
+
+
+def report_success(problems: Iterable[Problem], outputs: Iterable[str]) -> str:
+    """Print what a finished build says of its problems (``said_by_build``); return its closing words,
+    which ``build`` and ``serve`` end as they need: "built 9 pages"."""
+    print_problems(said_by_build(problems))
+    return f"built {counted(sum(1 for name in outputs if name.endswith('.html')), 'page')}"
+
+
+def report_failure(errors: Collection[Problem], outcome: str) -> str:
+    """Print every error of a failed command; return its closing words: "3 errors; " and ``outcome``."""
+    print_problems(errors)
+    return f"{counted(len(errors), 'error')}; {outcome}"
 
 
 class SiteError(Exception):

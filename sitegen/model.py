@@ -8,7 +8,7 @@ from functools import cached_property
 from operator import attrgetter
 from typing import NamedTuple
 
-from .config import Language, SiteConfig, menu_line
+from .config import Language, SiteConfig, config_line
 from .content import CONTENT_DIR, PageSource
 from .errors import Collector
 
@@ -188,7 +188,7 @@ def build_model(config: SiteConfig, sources: list[PageSource], problems: Collect
                 problems.error(
                     f"{menu} entry '{key}' is not a page",
                     "site.yaml",
-                    menu_line(config.root, menu, index),
+                    config_line(config.root, menu, index),
                     f"create {CONTENT_DIR}/{default}/{key}.md or remove it from the list",
                 )
     pages.sort(key=attrgetter("lang", "key"))  # in C: this runs for every page of every build

@@ -1,11 +1,12 @@
 """The build, stage by stage: load → model → render → check → write.
 
-``build`` and ``serve`` run ``build_site``; ``check`` runs ``check_build``, the same stages up to
-the check, which publishes nothing. Over the stages, ``build_site`` keeps a cache beside the output
-(see ``cache``): a planner in front (``incremental.plan_renders``: of every render, the ones whose
-output is not up to date) and a recorder behind (``incremental.SiteOutputs``: what each output
-used). Without the cache (``cache=False``), the planner plans every render and nothing is saved.
-Renders run on every core (see ``workers``).
+The plain pipeline is ``_build_plain`` (``build --no-cache``): ``load_site``, then ``render_and_check``
+of every output, then the whole site written and published. ``check`` runs ``check_build``, the same
+stages up to the check, which publishes nothing. ``_build`` (``build``, ``serve``) runs the same
+stages with a cache beside the output (see ``cache``) layered over them: a planner in front
+(``incremental.plan_renders``: of every render, the ones whose output is not up to date) and a
+recorder behind (``incremental.SiteOutputs``: what each output used). Renders run on every core
+(see ``workers``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from .cache import (
     Manifest,
@@ -44,6 +44,7 @@ from .output import (
     MARKER,
     Asset,
     check_output,
+    copy_asset,
     find_assets,
     find_strays,
     headers_file,
@@ -58,6 +59,7 @@ from .output import (
     remove_leftovers,
     robots,
     sitemap,
+    write_file,
 )
 from .workers import (
     Bodies,
@@ -95,6 +97,7 @@ class Checked:
     """The stages up to the check: what ``check`` reports of the build (errors, warnings, notices)."""
 
     loaded: Loaded
+    renders: tuple[RenderedOutput, ...]
     problems: tuple[Problem, ...]  # sorted, as ``Built.problems``
 
 
@@ -135,8 +138,8 @@ def load_site(root: Path, base_url: str | None = None, scanner: PageScanner | No
     return Loaded(config, data, translations, site, tuple(assets), tuple(problems.problems), scanner.bodies)
 
 
-def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
-    """The pages outside any language: (template, output, context) of the chooser and the 404 page."""
+def special_pages(loaded: Loaded) -> list[SpecialTask]:
+    """The pages outside any language: the chooser and the 404 page."""
     config = loaded.config
     site = loaded.site
     languages = [
@@ -153,13 +156,12 @@ def special_pages(loaded: Loaded) -> list[tuple[str, str, dict[str, Any]]]:
         "canonical": config.absolute("/"),
         "alternates": [alt._asdict() for alt in site.versions("index").alternates],
     }
-    return [("chooser.html", "index.html", context), ("404.html", "404.html", context)]
+    return [SpecialTask("chooser.html", "index.html", context), SpecialTask("404.html", "404.html", context)]
 
 
 def all_tasks(loaded: Loaded) -> list[Task]:
     """Every render of the site: each page, then the pages outside any language."""
-    specials = (SpecialTask(template, output, context) for template, output, context in special_pages(loaded))
-    return [*map(PageTask, range(len(loaded.site.pages))), *specials]
+    return [*map(PageTask, range(len(loaded.site.pages))), *special_pages(loaded)]
 
 
 def render(
@@ -202,15 +204,39 @@ def check_links(site: Site, findings: Mapping[str, PageFindings | Output]) -> li
     return problems
 
 
+def render_and_check(
+    loaded: Loaded, jobs: int, staging: Path | None, compiled: Mapping[str, bytes] = MappingProxyType({})
+) -> Checked:
+    """The render and check stages of every output, with no cache: each written into ``staging`` if
+    there is one, and every problem of the site (the load's, the renders', the links')."""
+    problems = Collector(list(loaded.problems))
+    renders = render(loaded, all_tasks(loaded), jobs, staging, problems, compiled)
+    problems.problems.extend(check_links(loaded.site, {made.output: made.findings for made in renders}))
+    return Checked(loaded, tuple(renders), tuple(sorted(problems.problems)))
+
+
+def verdict(problems: Sequence[Problem], strict: bool) -> tuple[Problem, ...]:
+    """The problems as a build reports them (with ``strict``, each warning an error), sorted; raise
+    ``BuildFailed`` if any is an error: then nothing is written."""
+    said = Collector([p.as_error() for p in problems] if strict else list(problems))
+    said.raise_errors()
+    return tuple(sorted(said.problems))
+
+
+def whole_site_files(site: Site) -> dict[str, Callable[[], str]]:
+    """The files made from the whole site, beside its pages (each made only when it is written)."""
+    return {"sitemap.xml": lambda: sitemap(site), "robots.txt": lambda: robots(site)}
+
+
+ENGINE_FILES: dict[str, Callable[[], str]] = {"_headers": headers_file, MARKER: str}  # the same for every site
+
+
 def check_build(root: Path, base_url: str | None = None, jobs: int | None = None) -> Checked:
     """What a build of the site would report, from the same stages, publishing nothing and using
     no cache. Raise ``BuildFailed`` if the site does not load."""
     jobs = max(1, jobs or default_jobs())
     loaded = load_site(root, base_url, PageScanner(FileIndex(root, None), None, jobs))
-    problems = Collector(list(loaded.problems))
-    renders = render(loaded, all_tasks(loaded), jobs, None, problems)
-    problems.problems.extend(check_links(loaded.site, {made.output: made.findings for made in renders}))
-    return Checked(loaded, tuple(sorted(problems.problems)))
+    return render_and_check(loaded, jobs, None)
 
 
 def build_site(
@@ -229,8 +255,8 @@ def build_site(
     Only outputs whose inputs changed since the last build into ``out`` are rendered, and only
     files whose bytes changed are written. ``jobs`` is the number of processes (default: the
     cores); ``cache_dir`` defaults to ``.sitegen-cache/<name of out>`` beside ``out``;
-    ``cache=False`` neither reads nor writes a cache, and renders everything. A build into an
-    output that another build is writing waits for it, calling ``waiting`` first.
+    ``cache=False`` runs the plain pipeline (``_build_plain``), which reads and writes no cache. A
+    build into an output that another build is writing waits for it, calling ``waiting`` first.
     """
     check_output(root, out, cache_dir)
     out = out.resolve()
@@ -240,12 +266,38 @@ def build_site(
         recover(out)
         ahead = InBackground(compile_templates, root, fork=jobs > 1)  # on another core, while the inputs are read
         try:
-            built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), cache, ahead)
+            if cache:
+                built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), ahead)
+            else:
+                built = _build_plain(root, out, base_url, strict, jobs, ahead)
             remove_leftovers(out)
             return built
         finally:
             ahead.close()
             gc.unfreeze()  # what paused_gc froze is the collector's again
+
+
+def _build_plain(
+    root: Path, out: Path, base_url: str | None, strict: bool, jobs: int, ahead: InBackground[dict[str, bytes]]
+) -> Built:
+    """The plain pipeline: load, render and check every output, write the whole site into a staging
+    folder, and put it in the place of the output at once. No cache is read or written."""
+    loaded = load_site(root, base_url, PageScanner(FileIndex(root, None), None, jobs))  # load → model
+    files = {**whole_site_files(loaded.site), **ENGINE_FILES}
+    staging = make_staging(out)
+    try:
+        checked = render_and_check(loaded, jobs, staging, ahead.result_if_done() or {})  # render → check
+        problems = verdict(checked.problems, strict)
+        for name, make in files.items():  # write
+            write_file(staging, name, make().encode("utf-8"))
+        for asset in loaded.assets:
+            copy_asset(staging, asset)
+        publish_full(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    outputs = tuple(sorted([*(made.output for made in checked.renders), *files, *(a.output for a in loaded.assets)]))
+    return Built(loaded, out, outputs, outputs, (), len(checked.renders), True, problems)
 
 
 def _build(
@@ -255,14 +307,14 @@ def _build(
     strict: bool,
     jobs: int,
     cache_dir: Path,
-    cache: bool,
     ahead: InBackground[dict[str, bytes]],
 ) -> Built:
+    """The same stages as ``_build_plain``, with the cache's planner in front and its recorder behind."""
     scanned_ns = time.time_ns()
     engine = engine_fingerprint()
     with paused_gc():
         notices: list[Problem] = []  # a damaged cache: said in one line, then built from scratch
-        previous = load_manifest(cache_dir, engine, root, out, notices=notices) if cache else None
+        previous = load_manifest(cache_dir, engine, root, out, notices=notices)
         swap = read_state(out)
         # The look at the output (which files are as recorded, which folders changed) needs no input:
         # on another core, it is done by the time the inputs are read.
@@ -290,11 +342,9 @@ def _build(
             outputs = SiteOutputs(out, staging, previous)
             outputs.add_renders(renders, plan, inputs)  # the recorder
             problems.problems.extend(check_links(site, outputs.records))  # check
-            if strict:
-                problems.problems = [p.as_error() for p in problems.problems]
-            problems.raise_errors()
-            outputs.add_extras({"sitemap.xml": lambda: sitemap(site), "robots.txt": lambda: robots(site)}, inputs.site)
-            outputs.add_extras({"_headers": headers_file, MARKER: str}, "")
+            said = verdict(problems.problems, strict)
+            outputs.add_extras(whole_site_files(site), inputs.site)
+            outputs.add_extras(ENGINE_FILES, "")
             outputs.add_assets(loaded.assets)
             written, removed = outputs.changes()
         published = True  # write
@@ -326,7 +376,7 @@ def _build(
 
     with paused_gc():
         records = outputs.settled()
-        if cache and (published or plan.tasks or (previous is not None and index.changed(previous))):
+        if published or plan.tasks or (previous is not None and index.changed(previous)):
             manifest = Manifest(
                 engine,
                 str(root.resolve()),
@@ -346,5 +396,5 @@ def _build(
         tuple(removed),
         len(plan.tasks),
         previous is None,
-        tuple(sorted(problems.problems)),
+        said,
     )

@@ -53,10 +53,9 @@ from .errors import (
     Collector,
     Problem,
     SiteError,
-    counted,
     file_system_problem,
-    print_problems,
-    said_by_build,
+    report_failure,
+    report_success,
 )
 from .i18n import LOCALES_DIR, load_translations
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, csp_meta, headers_file
@@ -127,16 +126,11 @@ class Preview:
             self.has_build = True
             self.default_lang = built.loaded.config.default_lang
             self.translations = built.loaded.translations
-            print_problems(said_by_build(built.problems))
-            pages = sum(1 for name in built.outputs if name.endswith(".html"))
             seconds = time.monotonic() - started
-            self.log(f"built {pages} pages in {seconds:.2f} s")
+            self.log(f"{report_success(built.problems, built.outputs)} in {seconds:.2f} s")
             return True
         self.changed = self.problems != before
-        print_problems(self.problems)
-        self.log(
-            f"{counted(len(self.problems), 'error')}; the preview shows them until you fix the file and save it again"
-        )
+        self.log(report_failure(self.problems, "the preview shows them until you fix the file and save it again"))
         return False
 
 

@@ -82,6 +82,7 @@ def site_with_base_url(value: str) -> str:
         "'https://example.org/\"><script>alert(1)</script>'",
         "https://ตัวอย่าง.ไทย",
         "HTTPS//example.org",
+        "https://lpnfoundation",  # a name with no dot: only localhost is a host on its own
     ],
 )
 def test_base_url_must_be_http_or_https_with_a_host(make_site: MakeSite, value: str) -> None:

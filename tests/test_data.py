@@ -23,7 +23,7 @@ def load(make_site: MakeSite, files: dict[str, str | bytes | None]) -> tuple[Col
     return problems, data.values
 
 
-def bank_yaml(number: str = '"123-4-56789-0"', swift: str = "EXAMTHBK") -> str:
+def bank_yaml(number: str = '"123-4-56789-0"', swift: str = "EXAMTHBK", country: str | None = "TH") -> str:
     return (
         "account_name: Example Organisation\n"
         "bank: {th: ธนาคารตัวอย่าง, en: Example Bank, my: Example Bank}\n"
@@ -31,7 +31,7 @@ def bank_yaml(number: str = '"123-4-56789-0"', swift: str = "EXAMTHBK") -> str:
         f"account_number: {number}\n"
         'account_format: "###-#-#####-#"\n'
         f"swift: {swift}\n"
-    )
+    ) + (f"country: {country}\n" if country is not None else "")
 
 
 @pytest.mark.parametrize("code", ["KRTHTHBK", "DEUTDEFF500", "BKKBTHBK"])
@@ -51,10 +51,25 @@ def test_bad_swift_is_an_error_at_its_line(make_site: MakeSite) -> None:
     ]
 
 
-def test_swift_for_another_country_is_an_error(make_site: MakeSite) -> None:
+def test_swift_of_a_bank_in_another_country_than_the_record_says_is_an_error(make_site: MakeSite) -> None:
     problems, _ = load(make_site, {BANK: bank_yaml(swift="DEUTDEFF")})
-    assert [p.line for p in problems.errors] == [6]
-    assert "not for a bank in TH" in problems.errors[0].message
+    assert [p.format() for p in problems.problems] == [
+        "data/bank.yaml:6: error: SWIFT code 'DEUTDEFF' is of a bank in DE, but 'country' is TH"
+        " (letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country)"
+    ]
+
+
+def test_a_swift_code_is_not_tied_to_the_phone_region(make_site: MakeSite) -> None:
+    """A Thai site may take donations into a bank abroad: with no country beside it, a SWIFT code is
+    checked for its form only (the basic site declares its bank's country optional)."""
+    problems, values = load(make_site, {BANK: bank_yaml(swift="DEUTDEFF", country=None)})
+    assert problems.problems == [] and values["bank"]["swift"] == "DEUTDEFF"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("country", ["th", "THA", "'T1'", "๑๒"])
+def test_a_country_is_two_capital_letters(make_site: MakeSite, country: str) -> None:
+    problems, _ = load(make_site, {BANK: bank_yaml(country=country)})
+    assert [(p.line, p.hint) for p in problems.problems] == [(7, "write its two-letter ISO 3166 code, like TH")]
 
 
 @pytest.mark.parametrize("number", ['"123-4-5678-0"', '"123-4-567890-0"', '"1234567890"', "1234567890"])
@@ -108,7 +123,7 @@ def test_empty_fields_are_noted_not_errors(make_site: MakeSite) -> None:
 def test_unknown_key_in_bank_data_suggests_the_right_one(make_site: MakeSite) -> None:
     problems, _ = load(make_site, {BANK: bank_yaml() + "acount_name: x\n"})
     assert [p.format() for p in problems.errors] == [
-        "data/bank.yaml:7: error: unknown key 'acount_name' (did you mean 'account_name'?)"
+        "data/bank.yaml:8: error: unknown key 'acount_name' (did you mean 'account_name'?)"
     ]
 
 
@@ -198,6 +213,8 @@ ORGANISATION = (
         ("website", '"https://ｅxample.org"'),
         ("website", '"https://example.org/\\"><script>"'),
         ("website", '"javascript://example.org/%0aalert(1)"'),
+        ("website", '"https://example.org:99999/"'),  # no such port: the rule of base_url in site.yaml
+        ("website", '"https://lpnfoundation"'),
     ],
 )
 def test_addresses_are_plain_ascii_with_nothing_hidden(make_site: MakeSite, field: str, value: str) -> None:
@@ -225,6 +242,7 @@ def test_addresses_are_plain_ascii_with_nothing_hidden(make_site: MakeSite, fiel
         ("website", "https://www.lpnfoundation.com"),
         ("website", "https://www.facebook.com/lpnfoundation?ref=page#about"),
         ("website", "http://example.org:8080/a/b.html"),
+        ("website", "https://xn--72c9ah5dd7a.xn--o3cw4h/"),  # ตัวอย่าง.ไทย, as a base_url may be written
     ],
 )
 def test_ordinary_addresses_pass(make_site: MakeSite, field: str, value: str) -> None:
@@ -293,3 +311,12 @@ def test_a_whole_file_may_be_one_value(make_site: MakeSite, kind: str, text: str
         lambda files: make_site({**files, "site.yaml": site}, name="declared"), {"data/extra.yaml": text}
     )
     assert [p.format() for p in problems.problems] == ([expected] if expected else [])
+
+
+def test_a_declared_data_file_that_is_missing_is_an_error_where_it_is_declared(make_site: MakeSite) -> None:
+    problems, values = load(make_site, {"data/offices.yaml": None})
+    assert [p.format() for p in problems.problems] == [
+        "site.yaml:51: error: data file 'data/offices.yaml' does not exist"
+        " (create it, or remove 'offices' from the 'data:' section of site.yaml)"
+    ]
+    assert "offices" not in values

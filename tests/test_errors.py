@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sitegen.cli import main
-from sitegen.errors import Problem, counted, print_problems
+from sitegen.errors import Problem, counted, print_problems, report_failure, report_success
 
 from .conftest import REPO, SITES, MakeSite, tree_digest
 
@@ -213,6 +213,13 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
             " (did you mean 'base.html'?; while rendering content/en/about.md and 3 more)"
         ],
     ),
+    "data file declared in site.yaml but missing": (
+        {BANK: None},
+        [
+            "site.yaml:28: error: data file 'data/bank.yaml' does not exist"
+            " (create it, or remove 'bank' from the 'data:' section of site.yaml)"
+        ],
+    ),
     "bad SWIFT code": (
         {BANK: GOOD_BANK.replace("swift: KRTHTHBK", "swift: KRTH1HBK")},
         [
@@ -223,8 +230,8 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "SWIFT code of a bank in another country": (
         {BANK: GOOD_BANK.replace("swift: KRTHTHBK", "swift: BKKBSGSG")},
         [
-            "data/bank.yaml:10: error: SWIFT code 'BKKBSGSG' is not for a bank in TH"
-            " (letters 5 and 6 are the bank's country)"
+            "data/bank.yaml:10: error: SWIFT code 'BKKBSGSG' is of a bank in SG, but 'country' is TH"
+            " (letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country)"
         ],
     ),
     "account number with a digit missing": (
@@ -318,7 +325,7 @@ MISTAKES: dict[str, tuple[dict[str, str | bytes | None], list[str]]] = {
     "a key given twice in a data file": (
         {BANK: GOOD_BANK + 'account_number: "999-9-99999-9"\n'},
         [
-            "data/bank.yaml:11: error: 'account_number' is given twice, on lines 8 and 11"
+            "data/bank.yaml:12: error: 'account_number' is given twice, on lines 8 and 12"
             " (keep one of them: the build cannot tell which is right)"
         ],
     ),
@@ -560,6 +567,24 @@ def test_files_that_look_meant_as_pages_are_warnings(
 
 def test_problems_are_counted_in_words() -> None:
     assert [counted(n, "error") for n in (0, 1, 2)] == ["0 errors", "1 error", "2 errors"]
+
+
+def test_a_finished_build_says_its_warnings_and_counts_its_pages(capsys: pytest.CaptureFixture[str]) -> None:
+    """The words of ``build`` and ``serve``, in one place: the warnings, not the notices left to ``check``."""
+    empty = Problem("data/bank.yaml", 4, "'branch' is empty", level="notice", kind="empty-data")
+    damaged = Problem(".sitegen-cache", 0, "the cache was damaged", level="notice", kind="cache")
+    warning = Problem("content/en/a.md", 2, "link to a missing page", level="warning")
+    outputs = ["404.html", "en/a/index.html", "sitemap.xml", "assets/site.0123.css"]
+    assert report_success([empty, warning, damaged], outputs) == "built 2 pages"
+    assert capsys.readouterr().err.splitlines() == [damaged.format(), warning.format()]
+    assert report_success([], ["index.html"]) == "built 1 page"
+
+
+def test_a_failed_build_says_every_error_and_counts_them(capsys: pytest.CaptureFixture[str]) -> None:
+    errors = [Problem("b.md", 1, "second"), Problem("a.md", 1, "first")]
+    assert report_failure(errors, "nothing was written") == "2 errors; nothing was written"
+    assert capsys.readouterr().err == "a.md:1: error: first\nb.md:1: error: second\n"
+    assert report_failure(errors[:1], "no page was marked") == "1 error; no page was marked"
 
 
 def test_problems_print_one_line_each_in_order_of_file_and_line() -> None:

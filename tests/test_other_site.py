@@ -88,8 +88,8 @@ MISTAKES = {
         "data/donations.yaml",
         "bic: COBADEFFXXX",
         "bic: KRTHTHBK",
-        "data/donations.yaml:4: error: SWIFT code 'KRTHTHBK' is not for a bank in DE"
-        " (letters 5 and 6 are the bank's country)",
+        "data/donations.yaml:4: error: SWIFT code 'KRTHTHBK' is of a bank in TH, but 'country' is DE"
+        " (letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country)",
     ),
     "a BIC that is not one, with the site's example": (
         "data/donations.yaml",
@@ -167,7 +167,7 @@ MISTAKES = {
         "site.yaml",
         "      public: true/false\n",
         "      public: true/false\n    - date: date\n",
-        "site.yaml:32: error: 'events' must give the shape of its items once"
+        "site.yaml:33: error: 'events' must give the shape of its items once"
         " (a list is declared by one item, the shape of every item: write '- ' once)",
     ),
     "a kind that is not words": (

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import collections
 from pathlib import Path
+from typing import NoReturn
 
+import pytest
+
+from sitegen import pipeline
 from sitegen.checks import check_site
-from sitegen.pipeline import build_site, check_build
+from sitegen.errors import BuildFailed
+from sitegen.pipeline import build_site, check_build, load_site, special_pages
+from sitegen.workers import SpecialTask
 
-from .conftest import MakeSite
+from .conftest import MakeSite, tree_digest
 
 # check-basic has broken links and a missing translation (en: skip) and fallback pages (my);
 # these add what only a second look finds: a raw-HTML line, an image without alt text on a
@@ -49,10 +55,21 @@ def manifests(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.rglob("*.msgpack"))
 
 
-def test_build_without_cache_writes_no_cache_and_the_same_site(make_site: MakeSite, tmp_path: Path) -> None:
+def test_build_without_cache_writes_no_cache_and_the_same_site(
+    make_site: MakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = make_site(base="check-basic")
-    plain = build_site(root, tmp_path / "plain" / "site", cache=False)
     cached = build_site(root, tmp_path / "cached" / "site")
+
+    def cache_machinery(*args: object, **kwargs: object) -> NoReturn:
+        raise AssertionError("the plain pipeline runs no planner, recorder or look at the output")
+
+    for name in ("gather_inputs", "plan_renders", "look_at_output", "SiteOutputs", "load_manifest", "save_manifest"):
+        monkeypatch.setattr(pipeline, name, cache_machinery)
+    plain = build_site(root, tmp_path / "plain" / "site", cache=False)
+    monkeypatch.undo()
+    # Of the cache's folder, only the output's lock, which a build with the cache takes as well.
+    assert [p.name for p in (tmp_path / "plain").rglob("*") if p.is_file() and ".sitegen-cache" in p.parts] == ["lock"]
     assert manifests(tmp_path / "plain") == [] and manifests(tmp_path / "cached") != []
     assert plain.full and plain.rendered == cached.rendered
     assert plain.outputs == cached.outputs and plain.problems == cached.problems
@@ -73,3 +90,26 @@ def test_a_build_without_cache_leaves_no_cache_that_a_later_build_trusts(make_si
     assert {n: (out / n).read_bytes() for n in again.outputs} == {
         n: (clean.out / n).read_bytes() for n in clean.outputs
     }
+
+
+def test_a_failed_build_without_cache_leaves_the_last_site_as_it_was(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site(base="check-basic")
+    out = tmp_path / "site"
+    build_site(root, out, cache=False)
+    before = tree_digest(out)
+    (root / "templates/404.html").write_text("{% if %}\n", encoding="utf-8")  # a template mistake: an error
+    with pytest.raises(BuildFailed) as failed:
+        build_site(root, out, cache=False)
+    assert [p.path for p in failed.value.problems] == ["templates/404.html"]
+    assert tree_digest(out) == before
+    assert [p.name for p in (tmp_path / ".sitegen-swap" / "site").iterdir()] == ["state.json"]  # no staging left
+
+
+def test_the_pages_outside_any_language_are_named_tasks(make_site: MakeSite) -> None:
+    specials = special_pages(load_site(make_site(base="check-basic")))
+    assert all(isinstance(task, SpecialTask) for task in specials)
+    assert [(task.template, task.output) for task in specials] == [
+        ("chooser.html", "index.html"),
+        ("404.html", "404.html"),
+    ]
+    assert specials[0].context["canonical"].endswith("/")
