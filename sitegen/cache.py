@@ -12,7 +12,7 @@ output). It holds, from the last good build:
 Each file starts with a header (format, engine fingerprint, checksum of the rest). A cache
 from another version of the engine or of its libraries, for another site or output folder,
 or damaged in any way, is discarded whole and the build starts clean. It is written only
-after a build has succeeded, each file through a temporary file and ``os.replace``.
+after a build has succeeded, each file with ``source.replace_file``.
 
 The cache is untrusted input (CI systems restore caches from other branches): it is plain
 MessagePack data, never code, and every value read back is checked before it is used.
@@ -31,7 +31,6 @@ import os
 import re
 import stat as statmode
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -43,7 +42,7 @@ import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
 from .errors import CONTROL, Problem
-from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative, remove_path
+from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative, remove_path, replace_file
 
 MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
@@ -525,7 +524,7 @@ def _pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
 
 
-# Files: read without following symlinks, written through a temporary file and os.replace.
+# Files: read without following symlinks, written with source.replace_file.
 
 
 def _read(path: Path, engine: str) -> bytes | None:
@@ -562,18 +561,10 @@ def _read(path: Path, engine: str) -> bytes | None:
 
 
 def _write(path: Path, engine: str, payload: bytes) -> None:
-    """Write a cache file through a temporary file, so that it is either whole or absent."""
-    header = MAGIC + f"{engine}\n{digest_bytes(payload)}".encode()
-    fd, temp = tempfile.mkstemp(prefix=".write-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(header + b"\n\n" + payload)
-        if statmode.S_ISDIR(lstat_mode(path)):
-            remove_path(path)  # a folder where the file goes: os.replace cannot replace it
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write a cache file with ``source.replace_file``, so that it is either whole or absent."""
+    if statmode.S_ISDIR(lstat_mode(path)):
+        remove_path(path)  # a folder where the file goes: os.replace cannot replace it
+    replace_file(path, MAGIC + f"{engine}\n{digest_bytes(payload)}\n\n".encode() + payload)
 
 
 def _folders(cache_dir: Path) -> list[Path]:
@@ -701,7 +692,7 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, names)
     _write(cache_dir / HEAD, manifest.engine, _pack(head))
     for path in cache_dir.iterdir():
-        stale = path.name.startswith(("shard-", ".write-")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
+        stale = path.name.startswith(("shard-", ".")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
         if stale and path.name not in names:
             remove_path(path)  # shards of older builds, what older engines and a damaged cache left
 

@@ -79,7 +79,7 @@ from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
-from .source import folders_of, is_hidden, lstat_mode, plain_relative, remove_path
+from .source import folders_of, is_hidden, lstat_mode, plain_relative, remove_path, replace_file
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
@@ -303,7 +303,7 @@ def recover(out: Path) -> None:
         os.rename(aside, out)
     if swap.is_dir():
         for entry in os.scandir(swap):
-            if re.fullmatch(rf"(?:{STAGING_PREFIX}|\.state-)[a-z0-9_]{{8}}", entry.name):  # mkstemp's too
+            if re.fullmatch(rf"{STAGING_PREFIX}[a-z0-9_]{{8}}|\..*\.tmp", entry.name):  # replace_file's too
                 remove_path(Path(entry.path))
     if os.path.lexists(out):
         remove_path(aside)
@@ -458,7 +458,7 @@ def read_state(out: Path) -> SwapState | None:
 
 
 def write_state(out: Path, state: SwapState) -> None:
-    """Write the state through a temporary file, so that it is whole or absent."""
+    """Write the state with ``source.replace_file``, so that it is whole or absent."""
     folder = swap_dir(out)
     data = {
         "version": STATE_VERSION,
@@ -468,14 +468,7 @@ def write_state(out: Path, state: SwapState) -> None:
         "lag": list(state.lag),
         "back_checked_ns": state.back_checked_ns,
     }
-    fd, temp = tempfile.mkstemp(prefix=".state-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(data, stream)
-        os.replace(temp, folder / STATE)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    replace_file(folder / STATE, json.dumps(data).encode("utf-8"))
 
 
 def clear_state(out: Path) -> None:

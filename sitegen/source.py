@@ -517,25 +517,32 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
 
 
 def replace_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader, or a crash, sees the old bytes or the new, never a mix.
+    """Write ``data`` to ``path`` so that a reader, or a crash, sees the old bytes or the new, never a mix: the one
+    atomic write (a page ``translated`` marks, the cache's files, the state of the back tree).
 
-    The bytes go to a hidden temporary file beside ``path`` (so that no build takes it for a page),
-    are flushed to disk, and then take the place of ``path`` with one ``os.replace``. The file keeps
-    its permissions and, where it may, its owner. A link is not replaced: the file it points to is.
+    The bytes go to a hidden temporary file beside ``path`` (``.<name>.<random>.tmp``: no build takes it for a page),
+    are flushed to disk, and then take the place of ``path`` with one ``os.replace``. A file there keeps its
+    permissions and, where it may, its owner; a new one is its writer's alone (``mkstemp``'s 0o600). A link there is replaced, never written through: a caller that means
+    the file a link names passes its real path (``inside_project``).
     """
-    target = path.resolve()
-    old = target.stat() if target.exists() else None
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        old: os.stat_result | None = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        old = None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        old = None
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, old.st_mode & 0o7777 if old else 0o644)
+        if old is not None:
+            os.chmod(temp, old.st_mode & 0o7777)
         if old is not None and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
             with contextlib.suppress(PermissionError):  # only root may give a file away: as it was
                 os.chown(temp, old.st_uid, old.st_gid)
-        os.replace(temp, target)
+        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

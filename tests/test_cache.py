@@ -657,3 +657,13 @@ def test_a_cache_beyond_the_size_limits_is_not_read(
     with mock.patch.object(cache, limit, size):
         assert load_manifest(tmp_path / "cache", engine_fingerprint(), root, out, notices=notices) is None
     assert [n.level for n in notices] == ["notice"]
+
+
+def test_a_cache_file_cut_short_while_written_is_removed_by_the_next_save(cached: Cached) -> None:
+    left = cached.folder / ".head.msgpack.x1y2z3w4.tmp"  # as replace_file names it
+    left.write_bytes(b"cut short")
+    page = cached.root / "content/en/about.md"
+    page.write_text(page.read_text() + "\nEdited.\n")
+    cached.build()
+    assert not left.exists()
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in cached.folder.iterdir() if p.name != cache.LOCK)

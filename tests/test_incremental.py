@@ -444,7 +444,7 @@ def test_folders_left_by_a_killed_build_are_removed(tmp_path: Path) -> None:
     swap = swap_dir(out)
     for name in ("new-x1y2z3w4", "aside"):  # a staging folder; an old site set aside, with the site in place
         (swap / name / "th").mkdir(parents=True)
-    (swap / ".state-ab_1cd2e").write_text("{")  # a state cut short while it was written
+    (swap / ".state.json.ab_1cd2e.tmp").write_text("{")  # a state cut short while replace_file wrote it
     build_site(root, out, jobs=1)
     assert sorted(p.name for p in swap.iterdir()) == ["state.json"]
 
