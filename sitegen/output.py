@@ -741,28 +741,16 @@ def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> Non
 
 def _real_folders(top: Path, paths: Iterable[str]) -> bool:
     """Whether every folder on the way to each path under ``top`` is a folder, or missing (not a link, not a file)."""
-    seen: set[str] = set()
-    for path in paths:
-        folder = path.rpartition("/")[0]
-        while folder and folder not in seen:
-            seen.add(folder)
-            try:
-                if not stat.S_ISDIR(os.lstat(top / folder).st_mode):
-                    return False
-            except FileNotFoundError:
-                pass
-            folder = folder.rpartition("/")[0]
-    return True
+    modes = (lstat_mode(top / folder) for folder in folders_of(paths) if folder)
+    return all(mode == 0 or stat.S_ISDIR(mode) for mode in modes)
 
 
 def _prune(top: Path, paths: Iterable[str]) -> None:
     """Remove the folders of ``paths`` that are empty now, and their parents that become empty."""
-    folders = {path.rpartition("/")[0] for path in paths}
-    for folder in sorted(folders, key=len, reverse=True):
-        while folder:
+    for folder in sorted(folders_of(paths), key=len, reverse=True):  # a folder before its parent
+        if folder:
             try:
                 os.rmdir(top / folder)
             except OSError:  # not empty, or gone
-                break
+                continue
             faults.step()
-            folder = folder.rpartition("/")[0]
