@@ -42,7 +42,7 @@ import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
 from .errors import CONTROL, Problem
-from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative, remove_path, replace_file
+from .source import folders_of, lstat_mode, plain_relative, plain_relatives, remove_path, replace_file
 
 MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
@@ -168,9 +168,6 @@ _OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards a
 # decode: 32 MB is a site of about 40,000 pages, and a second or two and 1 GB to refuse.
 MAX_FILE = 4 << 20
 MAX_TOTAL = 32 << 20
-# What no name may hold once each is written "/name/": an empty, "." or ".." part (an empty or
-# absolute name among them), a backslash or a NUL.
-_BAD_IN_NAMES = ("//", "/./", "/../", "\\", "\x00")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted in the cache must not hang the build
 
@@ -493,16 +490,8 @@ def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str
 
 
 def _check_names(names: Collection[Any], where: Path) -> None:
-    """Every name as ``source.plain_relative`` wants it (an output name is a file the build may delete),
-    checked all at once: each name between slashes, one per line, in one string."""
-    if not names:
-        return
-    if not all(type(name) is str for name in names) or len(set(names)) != len(names):
-        raise Damaged(where)
-    joined = "/\n/".join(names)
-    if joined.count("\n") != len(names) - 1 or any(bad in f"/{joined}/" for bad in _BAD_IN_NAMES):
-        raise Damaged(where)
-    if any(len(name) > MAX_NAME_BYTES // 4 and not plain_relative(name) for name in names):  # too long in bytes
+    """Every name as ``source.plain_relative`` wants it (an output name is a file the build may delete), each once."""
+    if not plain_relatives(names) or len(set(names)) != len(names):
         raise Damaged(where)
 
 

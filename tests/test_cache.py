@@ -667,3 +667,12 @@ def test_a_cache_file_cut_short_while_written_is_removed_by_the_next_save(cached
     cached.build()
     assert not left.exists()
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in cached.folder.iterdir() if p.name != cache.LOCK)
+
+
+def test_an_asset_with_a_line_break_in_its_name_does_not_damage_the_cache(make_site: MakeSite, tmp_path: Path) -> None:
+    # The cache checked names joined by line breaks, so a name holding one (a file system allows it) made
+    # every later build a full one, with a notice; names are plain_relative's, whose joint is a NUL.
+    root = make_site({"assets/notes\nold.txt": "kept"})
+    build_site(root, tmp_path / "site", jobs=1)
+    again = build_site(root, tmp_path / "site", jobs=1)
+    assert not again.full and not [p for p in again.problems if p.kind == "cache"]
