@@ -46,7 +46,6 @@ from .source import folders_of, lstat_mode, plain_relative, plain_relatives, rem
 
 MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
-COMPILED_DIR = "templates"  # in the cache folder: where Jinja's compiled templates were (code: never read now)
 LOCK = "lock"  # in the cache folder: held by the build writing to its output
 _LIBRARIES = ("markdown", "jinja2", "markupsafe", "babel", "yaml", "phonenumbers", "msgpack")
 _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an output
@@ -162,7 +161,6 @@ HEAD = "head.msgpack"
 Shard = tuple[dict[str, InputFile], dict[str, PageSource], dict[str, Output]]
 _SHARD_NAME = re.compile(r"shard-(\d\d)-[0-9a-f]{16}\.msgpack")
 DAMAGED = "damaged"  # left by build_lock where it had to replace a damaged cache folder or lock
-_OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards are shard-*), removed on save
 # No cache file is read beyond this size, nor all of them together beyond MAX_TOTAL: a cache of 10,000 pages
 # is some 7 MB (110 KB a shard), and a crafted one of tiny records takes some 30 times its size in memory to
 # decode: 32 MB is a site of about 40,000 pages, and a second or two and 1 GB to refuse.
@@ -681,9 +679,8 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, names)
     _write(cache_dir / HEAD, manifest.engine, _pack(head))
     for path in cache_dir.iterdir():
-        stale = path.name.startswith(("shard-", ".")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
-        if stale and path.name not in names:
-            remove_path(path)  # shards of older builds, what older engines and a damaged cache left
+        if (path.name.startswith(("shard-", ".")) or path.name == DAMAGED) and path.name not in names:
+            remove_path(path)  # shards of older builds, writes cut short, the mark of a damaged cache
 
 
 @contextmanager

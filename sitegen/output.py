@@ -85,7 +85,7 @@ ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
 SOURCE_DIRS = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, ASSETS_DIR, LOCALES_DIR, ".git")
 SWAP_DIR = ".sitegen-swap"  # beside the output, like the cache: what this module keeps behind the output
-_OLD_SWAP = "swap"  # where earlier versions kept it: in the output's cache folder
+_OLD_SWAP = "swap"  # where earlier versions kept the back tree: in the output's cache folder
 BACK = "back"  # the back tree
 ASIDE = "aside"  # the old site, between the two renames of a swap without RENAME_EXCHANGE
 STATE = "state.json"  # what the back tree and the output were when the last build ended
@@ -288,10 +288,10 @@ def make_staging(out: Path) -> Path:
 def recover(out: Path) -> None:
     """Undo what a killed build left: put an old site set aside back in place, then drop the rest.
 
-    Call it first, while holding the build lock. An old site is deleted only when a site is in
-    place: staging folders (never a site but in the instant of a rename, which a kill cannot
-    split) and half-written states always; ``aside`` and the old folders of earlier versions of
-    this engine only then. Whatever has the wrong shape (a file for a folder) is removed.
+    Call it first, while holding the build lock. Staging folders (never a site but in the instant of a
+    rename, which a kill cannot split) and half-written states are always removed; ``aside``, an old
+    site, only when a site is in place; the back tree of earlier versions always (``remove_leftovers``).
+    Whatever has the wrong shape (a file for a folder) is removed.
     """
     swap = swap_dir(out)
     aside = swap / ASIDE
@@ -307,17 +307,13 @@ def recover(out: Path) -> None:
                 remove_path(Path(entry.path))
     if os.path.lexists(out):
         remove_path(aside)
-        remove_leftovers(out)
+    remove_leftovers(out)
 
 
 def remove_leftovers(out: Path) -> None:
-    """The staging and old folders that earlier versions of this engine left beside ``out``, once it is there."""
-    if not os.path.lexists(out):
-        return
-    leftover = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-[a-z0-9_]{{8}}")
-    for path in out.parent.iterdir() if out.parent.is_dir() else ():
-        if leftover.fullmatch(path.name) and stat.S_ISDIR(lstat_mode(path)):
-            shutil.rmtree(path, ignore_errors=True)
+    """The one thing earlier versions left that matters: their back tree, in the cache's folder
+    (``.sitegen-cache/<out>/swap``), which CI systems restore from anywhere. No build reads it; it is
+    removed, so that nothing ever publishes it."""
     remove_path(default_cache_dir(out) / _OLD_SWAP)
 
 

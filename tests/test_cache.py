@@ -121,7 +121,7 @@ def test_the_cache_is_not_a_pickle(cached: Cached, no_unpickling: None) -> None:
 def test_no_compiled_template_is_loaded_from_the_cache(cached: Cached) -> None:
     """Jinja's bytecode cache unpickles and unmarshals its files: code, which the cache must not hold."""
     marker = cached.outside / "pwned"
-    compiled = cached.folder / cache.COMPILED_DIR
+    compiled = cached.folder / "templates"  # where earlier versions kept them
     compiled.mkdir(exist_ok=True)
     bytecode = jinja2.FileSystemBytecodeCache(str(compiled))
     templates = cached.root / "templates"
