@@ -600,10 +600,8 @@ def find_strays(
                         found.odd.append(relative)
                 elif not entry.is_file(follow_symlinks=False):
                     found.odd.append(relative)
-                elif expected is not None and relative in expected:
-                    st = entry.stat(follow_symlinks=False)
-                    if (st.st_size, st.st_mtime_ns, st.st_ino) != expected[relative]:
-                        found.paths.append(relative)  # replaced by another file
+                elif expected is not None and relative in expected and output_stat(entry.path) != expected[relative]:
+                    found.paths.append(relative)  # replaced by another file, or gone since it was listed
     found.paths.sort()
     return found
 
@@ -727,8 +725,7 @@ def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> Non
     """Link the output's file into the new tree, if it is still the file the build saw there."""
     target = folders.path_for(relative)
     os.link(out / relative, target, follow_symlinks=False)
-    st = os.lstat(target)
-    if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+    if output_stat(target) != expected:
         raise SiteError(
             "a file of the output changed while the site was being built", out / relative, hint="build again"
         )
