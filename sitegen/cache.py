@@ -679,8 +679,9 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, names)
     _write(cache_dir / HEAD, manifest.engine, _pack(head))
     for path in cache_dir.iterdir():
-        if (path.name.startswith(("shard-", ".")) or path.name == DAMAGED) and path.name not in names:
-            remove_path(path)  # shards of older builds, writes cut short, the mark of a damaged cache
+        stale = path.name.startswith("shard-") or path.name.endswith(".tmp") or path.name == DAMAGED
+        if stale and path.name not in names:
+            remove_path(path)  # shards of older builds, writes cut short (replace_file's), a damaged cache's mark
 
 
 @contextmanager
