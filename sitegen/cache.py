@@ -12,7 +12,7 @@ output). It holds, from the last good build:
 Each file starts with a header (format, engine fingerprint, checksum of the rest). A cache
 from another version of the engine or of its libraries, for another site or output folder,
 or damaged in any way, is discarded whole and the build starts clean. It is written only
-after a build has succeeded, each file through a temporary file and ``os.replace``.
+after a build has succeeded, each file with ``source.replace_file``.
 
 The cache is untrusted input (CI systems restore caches from other branches): it is plain
 MessagePack data, never code, and every value read back is checked before it is used.
@@ -31,7 +31,6 @@ import os
 import re
 import stat as statmode
 import sys
-import tempfile
 import zlib
 from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
@@ -43,11 +42,10 @@ import msgpack  # type: ignore[import-untyped]
 
 from .content import CONTENT_DIR, PageMeta, PageSource, file_digest, page_key
 from .errors import CONTROL, Problem
-from .source import MAX_NAME_BYTES, folders_of, lstat_mode, plain_relative, remove_path
+from .source import folders_of, lstat_mode, plain_relative, plain_relatives, remove_path, replace_file
 
 MAGIC = b"sitegen-cache 5\n"
 CACHE_DIR = ".sitegen-cache"
-COMPILED_DIR = "templates"  # in the cache folder: where Jinja's compiled templates were (code: never read now)
 LOCK = "lock"  # in the cache folder: held by the build writing to its output
 _LIBRARIES = ("markdown", "jinja2", "markupsafe", "babel", "yaml", "phonenumbers", "msgpack")
 _NOT_BUILD = ("cli.py", "serve.py", "checks.py")  # modules that never shape an output
@@ -163,15 +161,11 @@ HEAD = "head.msgpack"
 Shard = tuple[dict[str, InputFile], dict[str, PageSource], dict[str, Output]]
 _SHARD_NAME = re.compile(r"shard-(\d\d)-[0-9a-f]{16}\.msgpack")
 DAMAGED = "damaged"  # left by build_lock where it had to replace a damaged cache folder or lock
-_OLD_FILES = ("head.pickle",)  # the head of the old pickle format (its shards are shard-*), removed on save
 # No cache file is read beyond this size, nor all of them together beyond MAX_TOTAL: a cache of 10,000 pages
 # is some 7 MB (110 KB a shard), and a crafted one of tiny records takes some 30 times its size in memory to
 # decode: 32 MB is a site of about 40,000 pages, and a second or two and 1 GB to refuse.
 MAX_FILE = 4 << 20
 MAX_TOTAL = 32 << 20
-# What no name may hold once each is written "/name/": an empty, "." or ".." part (an empty or
-# absolute name among them), a backslash or a NUL.
-_BAD_IN_NAMES = ("//", "/./", "/../", "\\", "\x00")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO planted in the cache must not hang the build
 
@@ -494,16 +488,8 @@ def _decode_outputs(value: Any, shared: dict[Any, Any], where: Path) -> dict[str
 
 
 def _check_names(names: Collection[Any], where: Path) -> None:
-    """Every name as ``source.plain_relative`` wants it (an output name is a file the build may delete),
-    checked all at once: each name between slashes, one per line, in one string."""
-    if not names:
-        return
-    if not all(type(name) is str for name in names) or len(set(names)) != len(names):
-        raise Damaged(where)
-    joined = "/\n/".join(names)
-    if joined.count("\n") != len(names) - 1 or any(bad in f"/{joined}/" for bad in _BAD_IN_NAMES):
-        raise Damaged(where)
-    if any(len(name) > MAX_NAME_BYTES // 4 and not plain_relative(name) for name in names):  # too long in bytes
+    """Every name as ``source.plain_relative`` wants it (an output name is a file the build may delete), each once."""
+    if not plain_relatives(names) or len(set(names)) != len(names):
         raise Damaged(where)
 
 
@@ -525,7 +511,7 @@ def _pack(value: Any) -> bytes:
     return msgpack.packb(value, use_bin_type=True)  # type: ignore[no-any-return]
 
 
-# Files: read without following symlinks, written through a temporary file and os.replace.
+# Files: read without following symlinks, written with source.replace_file.
 
 
 def _read(path: Path, engine: str) -> bytes | None:
@@ -562,18 +548,10 @@ def _read(path: Path, engine: str) -> bytes | None:
 
 
 def _write(path: Path, engine: str, payload: bytes) -> None:
-    """Write a cache file through a temporary file, so that it is either whole or absent."""
-    header = MAGIC + f"{engine}\n{digest_bytes(payload)}".encode()
-    fd, temp = tempfile.mkstemp(prefix=".write-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as stream:
-            stream.write(header + b"\n\n" + payload)
-        if statmode.S_ISDIR(lstat_mode(path)):
-            remove_path(path)  # a folder where the file goes: os.replace cannot replace it
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    """Write a cache file with ``source.replace_file``, so that it is either whole or absent."""
+    if statmode.S_ISDIR(lstat_mode(path)):
+        remove_path(path)  # a folder where the file goes: os.replace cannot replace it
+    replace_file(path, MAGIC + f"{engine}\n{digest_bytes(payload)}\n\n".encode() + payload)
 
 
 def _folders(cache_dir: Path) -> list[Path]:
@@ -701,9 +679,9 @@ def save_manifest(cache_dir: Path, manifest: Manifest, previous: Manifest | None
     head = (manifest.root, manifest.out_id, manifest.scanned_ns, manifest.site, names)
     _write(cache_dir / HEAD, manifest.engine, _pack(head))
     for path in cache_dir.iterdir():
-        stale = path.name.startswith(("shard-", ".write-")) or path.name in (DAMAGED, COMPILED_DIR, *_OLD_FILES)
+        stale = path.name.startswith("shard-") or path.name.endswith(".tmp") or path.name == DAMAGED
         if stale and path.name not in names:
-            remove_path(path)  # shards of older builds, what older engines and a damaged cache left
+            remove_path(path)  # shards of older builds, writes cut short (replace_file's), a damaged cache's mark
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from .config import SiteConfig
 from .errors import Collector, SiteError, did_you_mean
-from .source import check_links, inside_project, is_hidden, load_yaml, plain_relative, read_source, walk_files
+from .source import check_links, inside_project, is_hidden, load_yaml, plain_relative, walk_files
 
 CONTENT_DIR = "content"
 TEMPLATES_DIR = "templates"  # here, not in render: the cache needs it without loading Jinja
@@ -152,17 +152,6 @@ def _describe(value: Any) -> str:
     if isinstance(value, dict):
         return "a group of keys"
     return f"'{value}'"
-
-
-def read_page(path: Path, root: Path, lang: str, key: str, problems: Collector) -> PageSource | None:
-    """Read one page; report its mistakes to ``problems``."""
-    shown = path.relative_to(root).as_posix()
-    try:
-        text = read_source(root, shown)
-    except SiteError as exc:
-        problems.catch(exc)
-        return None
-    return parse_page_text(text, shown, lang, key, problems)
 
 
 def parse_page_text(text: str, shown: str, lang: str, key: str, problems: Collector) -> PageSource | None:

@@ -79,13 +79,13 @@ from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
-from .source import folders_of, is_hidden, lstat_mode, plain_relative, remove_path
+from .source import folders_of, is_hidden, lstat_mode, plain_relative, remove_path, replace_file
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
 SOURCE_DIRS = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, ASSETS_DIR, LOCALES_DIR, ".git")
 SWAP_DIR = ".sitegen-swap"  # beside the output, like the cache: what this module keeps behind the output
-_OLD_SWAP = "swap"  # where earlier versions kept it: in the output's cache folder
+_OLD_SWAP = "swap"  # where earlier versions kept the back tree: in the output's cache folder
 BACK = "back"  # the back tree
 ASIDE = "aside"  # the old site, between the two renames of a swap without RENAME_EXCHANGE
 STATE = "state.json"  # what the back tree and the output were when the last build ended
@@ -288,10 +288,10 @@ def make_staging(out: Path) -> Path:
 def recover(out: Path) -> None:
     """Undo what a killed build left: put an old site set aside back in place, then drop the rest.
 
-    Call it first, while holding the build lock. An old site is deleted only when a site is in
-    place: staging folders (never a site but in the instant of a rename, which a kill cannot
-    split) and half-written states always; ``aside`` and the old folders of earlier versions of
-    this engine only then. Whatever has the wrong shape (a file for a folder) is removed.
+    Call it first, while holding the build lock. Staging folders (never a site but in the instant of a
+    rename, which a kill cannot split) and half-written states are always removed; ``aside``, an old
+    site, only when a site is in place; the back tree of earlier versions always (``remove_leftovers``).
+    Whatever has the wrong shape (a file for a folder) is removed.
     """
     swap = swap_dir(out)
     aside = swap / ASIDE
@@ -303,21 +303,17 @@ def recover(out: Path) -> None:
         os.rename(aside, out)
     if swap.is_dir():
         for entry in os.scandir(swap):
-            if re.fullmatch(rf"(?:{STAGING_PREFIX}|\.state-)[a-z0-9_]{{8}}", entry.name):  # mkstemp's too
+            if re.fullmatch(rf"{STAGING_PREFIX}[a-z0-9_]{{8}}|\..*\.tmp", entry.name):  # replace_file's too
                 remove_path(Path(entry.path))
     if os.path.lexists(out):
         remove_path(aside)
-        remove_leftovers(out)
+    remove_leftovers(out)
 
 
 def remove_leftovers(out: Path) -> None:
-    """The staging and old folders that earlier versions of this engine left beside ``out``, once it is there."""
-    if not os.path.lexists(out):
-        return
-    leftover = re.compile(rf"\.{re.escape(out.name)}\.(?:new|old)-[a-z0-9_]{{8}}")
-    for path in out.parent.iterdir() if out.parent.is_dir() else ():
-        if leftover.fullmatch(path.name) and stat.S_ISDIR(lstat_mode(path)):
-            shutil.rmtree(path, ignore_errors=True)
+    """The one thing earlier versions left that matters: their back tree, in the cache's folder
+    (``.sitegen-cache/<out>/swap``), which CI systems restore from anywhere. No build reads it; it is
+    removed, so that nothing ever publishes it."""
     remove_path(default_cache_dir(out) / _OLD_SWAP)
 
 
@@ -458,7 +454,7 @@ def read_state(out: Path) -> SwapState | None:
 
 
 def write_state(out: Path, state: SwapState) -> None:
-    """Write the state through a temporary file, so that it is whole or absent."""
+    """Write the state with ``source.replace_file``, so that it is whole or absent."""
     folder = swap_dir(out)
     data = {
         "version": STATE_VERSION,
@@ -468,14 +464,7 @@ def write_state(out: Path, state: SwapState) -> None:
         "lag": list(state.lag),
         "back_checked_ns": state.back_checked_ns,
     }
-    fd, temp = tempfile.mkstemp(prefix=".state-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as stream:
-            json.dump(data, stream)
-        os.replace(temp, folder / STATE)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    replace_file(folder / STATE, json.dumps(data).encode("utf-8"))
 
 
 def clear_state(out: Path) -> None:
@@ -611,10 +600,8 @@ def find_strays(
                         found.odd.append(relative)
                 elif not entry.is_file(follow_symlinks=False):
                     found.odd.append(relative)
-                elif expected is not None and relative in expected:
-                    st = entry.stat(follow_symlinks=False)
-                    if (st.st_size, st.st_mtime_ns, st.st_ino) != expected[relative]:
-                        found.paths.append(relative)  # replaced by another file
+                elif expected is not None and relative in expected and output_stat(entry.path) != expected[relative]:
+                    found.paths.append(relative)  # replaced by another file, or gone since it was listed
     found.paths.sort()
     return found
 
@@ -738,8 +725,7 @@ def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> Non
     """Link the output's file into the new tree, if it is still the file the build saw there."""
     target = folders.path_for(relative)
     os.link(out / relative, target, follow_symlinks=False)
-    st = os.lstat(target)
-    if not stat.S_ISREG(st.st_mode) or (st.st_size, st.st_mtime_ns, st.st_ino) != expected:
+    if output_stat(target) != expected:
         raise SiteError(
             "a file of the output changed while the site was being built", out / relative, hint="build again"
         )
@@ -748,28 +734,16 @@ def _link(out: Path, folders: _Folders, relative: str, expected: OutStat) -> Non
 
 def _real_folders(top: Path, paths: Iterable[str]) -> bool:
     """Whether every folder on the way to each path under ``top`` is a folder, or missing (not a link, not a file)."""
-    seen: set[str] = set()
-    for path in paths:
-        folder = path.rpartition("/")[0]
-        while folder and folder not in seen:
-            seen.add(folder)
-            try:
-                if not stat.S_ISDIR(os.lstat(top / folder).st_mode):
-                    return False
-            except FileNotFoundError:
-                pass
-            folder = folder.rpartition("/")[0]
-    return True
+    modes = (lstat_mode(top / folder) for folder in folders_of(paths) if folder)
+    return all(mode == 0 or stat.S_ISDIR(mode) for mode in modes)
 
 
 def _prune(top: Path, paths: Iterable[str]) -> None:
     """Remove the folders of ``paths`` that are empty now, and their parents that become empty."""
-    folders = {path.rpartition("/")[0] for path in paths}
-    for folder in sorted(folders, key=len, reverse=True):
-        while folder:
+    for folder in sorted(folders_of(paths), key=len, reverse=True):  # a folder before its parent
+        if folder:
             try:
                 os.rmdir(top / folder)
             except OSError:  # not empty, or gone
-                break
+                continue
             faults.step()
-            folder = folder.rpartition("/")[0]

@@ -60,7 +60,7 @@ from .errors import (
 from .i18n import LOCALES_DIR, load_translations
 from .output import ASSETS_DIR, CONTENT_SECURITY_POLICY, csp_meta, headers_file
 from .pipeline import Built, build_site
-from .source import SURROGATE, inside_project, walk_files
+from .source import SURROGATE, inside_project, plain_relative, walk_files
 
 WATCHED = (CONTENT_DIR, DATA_DIR, TEMPLATES_DIR, LOCALES_DIR, ASSETS_DIR, CONFIG_FILE)
 POLL_SECONDS = 0.25
@@ -155,17 +155,15 @@ def for_terminal(text: str) -> str:
 def resolve_request(out: Path, url_path: str) -> Path | None:
     """The file under ``out`` for a decoded URL path, or None. Never a file outside ``out``.
 
-    ``..`` segments, backslashes, drive letters and NUL bytes are refused outright
-    rather than normalised, and every path is checked after following symlinks (a
-    folder's ``index.html`` too). A path that names a folder ("/robots.txt/", "/sitemap.xml/.")
-    gets only a folder, as in production. A path the file system refuses (a name too long, a
+    Empty and ``.`` segments are dropped; the rest must be ``source.plain_relative`` (no ``..``, backslash,
+    NUL or name too long) with no drive letter, refused outright rather than normalised, and every path
+    is checked after following symlinks (a folder's ``index.html`` too). A path that names a folder
+    ("/robots.txt/", "/sitemap.xml/.") gets only a folder, as in production. A path the file system refuses (a
     loop of links) is simply not there.
     """
-    if "\x00" in url_path:
-        return None
-    segments = url_path.replace("\\", "/").split("/")
+    segments = url_path.split("/")
     parts = [part for part in segments if part not in ("", ".")]
-    if any(part == ".." or ":" in part for part in parts):
+    if (parts and not plain_relative("/".join(parts))) or ":" in url_path:
         return None
     base = out.resolve()
     try:

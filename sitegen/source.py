@@ -18,7 +18,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -517,25 +517,32 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
 
 
 def replace_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader, or a crash, sees the old bytes or the new, never a mix.
+    """Write ``data`` to ``path`` so that a reader, or a crash, sees the old bytes or the new, never a mix: the one
+    atomic write (a page ``translated`` marks, the cache's files, the state of the back tree).
 
-    The bytes go to a hidden temporary file beside ``path`` (so that no build takes it for a page),
-    are flushed to disk, and then take the place of ``path`` with one ``os.replace``. The file keeps
-    its permissions and, where it may, its owner. A link is not replaced: the file it points to is.
+    The bytes go to a hidden temporary file beside ``path`` (``.<name>.<random>.tmp``: no build takes it for a page),
+    are flushed to disk, and then take the place of ``path`` with one ``os.replace``. A file there keeps its
+    permissions and, where it may, its owner; a new one is its writer's alone (``mkstemp``'s 0o600). A link there is replaced, never written through: a caller that means
+    the file a link names passes its real path (``inside_project``).
     """
-    target = path.resolve()
-    old = target.stat() if target.exists() else None
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        old: os.stat_result | None = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        old = None
+    if old is not None and not stat.S_ISREG(old.st_mode):
+        old = None
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temp, old.st_mode & 0o7777 if old else 0o644)
+        if old is not None:
+            os.chmod(temp, old.st_mode & 0o7777)
         if old is not None and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
             with contextlib.suppress(PermissionError):  # only root may give a file away: as it was
                 os.chown(temp, old.st_uid, old.st_gid)
-        os.replace(temp, target)
+        os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -573,13 +580,36 @@ MAX_PATH_BYTES = 4095  # of a whole path (Linux's PATH_MAX, less its NUL)
 def plain_relative(path: object) -> bool:
     """A relative path that stays inside its folder, as the file system can hold it: no empty, ``.`` or
     ``..`` part, no backslash or NUL, not absolute, no name longer than 255 bytes. The one rule for a
-    name from outside (a cache record, a template named in front matter, the state of the exchange)."""
-    if not isinstance(path, str) or not path:
+    name from outside (a cache record, a template named in front matter, the state of the exchange, a
+    request to the preview)."""
+    return plain_relatives((path,))
+
+
+_NOT_PLAIN = ("//", "/./", "/../", "\\")  # once each name is written "/name/": an empty, "." or ".." part, a backslash
+
+
+def plain_relatives(paths: Collection[object]) -> bool:
+    """Whether every one of ``paths`` is ``plain_relative``: checked all at once, in C, joined by "/NUL/" (a NUL
+    within a name shows as one too many), as the cache checks 10,000 names. Only a name that may be longer than
+    255 bytes, or that is not ASCII (half a character, from YAML or JSON, cannot be a file's name), is looked at
+    alone."""
+    if not paths:
+        return True
+    if not all(type(path) is str for path in paths):
         return False
-    data = path.encode("utf-8", "surrogateescape")
-    return (
-        len(data) <= MAX_PATH_BYTES
-        and b"\\" not in data
-        and b"\0" not in data
-        and all(part not in (b"", b".", b"..") and len(part) <= MAX_NAME_BYTES for part in data.split(b"/"))
-    )
+    names: Collection[str] = paths  # type: ignore[assignment]  # all str, checked above
+    joined = "/" + "/\0/".join(names) + "/"
+    if joined.count("\0") != len(names) - 1 or any(bad in joined for bad in _NOT_PLAIN):
+        return False
+    if joined.isascii() and max(map(len, names)) <= MAX_NAME_BYTES:
+        return True
+    return all(_fits(name) for name in names if len(name) > MAX_NAME_BYTES // 4 or not name.isascii())
+
+
+def _fits(name: str) -> bool:
+    """A name the file system can hold: its bytes, as ``os.fsencode`` gives them, no more than it takes."""
+    try:
+        data = name.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return len(data) <= MAX_PATH_BYTES and all(len(part) <= MAX_NAME_BYTES for part in data.split(b"/"))

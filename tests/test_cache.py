@@ -121,7 +121,7 @@ def test_the_cache_is_not_a_pickle(cached: Cached, no_unpickling: None) -> None:
 def test_no_compiled_template_is_loaded_from_the_cache(cached: Cached) -> None:
     """Jinja's bytecode cache unpickles and unmarshals its files: code, which the cache must not hold."""
     marker = cached.outside / "pwned"
-    compiled = cached.folder / cache.COMPILED_DIR
+    compiled = cached.folder / "templates"  # where earlier versions kept them
     compiled.mkdir(exist_ok=True)
     bytecode = jinja2.FileSystemBytecodeCache(str(compiled))
     templates = cached.root / "templates"
@@ -657,3 +657,22 @@ def test_a_cache_beyond_the_size_limits_is_not_read(
     with mock.patch.object(cache, limit, size):
         assert load_manifest(tmp_path / "cache", engine_fingerprint(), root, out, notices=notices) is None
     assert [n.level for n in notices] == ["notice"]
+
+
+def test_a_cache_file_cut_short_while_written_is_removed_by_the_next_save(cached: Cached) -> None:
+    left = cached.folder / ".head.msgpack.x1y2z3w4.tmp"  # as replace_file names it
+    left.write_bytes(b"cut short")
+    page = cached.root / "content/en/about.md"
+    page.write_text(page.read_text() + "\nEdited.\n")
+    cached.build()
+    assert not left.exists()
+    assert all(p.stat().st_mode & 0o777 == 0o600 for p in cached.folder.iterdir() if p.name != cache.LOCK)
+
+
+def test_an_asset_with_a_line_break_in_its_name_does_not_damage_the_cache(make_site: MakeSite, tmp_path: Path) -> None:
+    # The cache checked names joined by line breaks, so a name holding one (a file system allows it) made
+    # every later build a full one, with a notice; names are plain_relative's, whose joint is a NUL.
+    root = make_site({"assets/notes\nold.txt": "kept"})
+    build_site(root, tmp_path / "site", jobs=1)
+    again = build_site(root, tmp_path / "site", jobs=1)
+    assert not again.full and not [p for p in again.problems if p.kind == "cache"]

@@ -23,10 +23,11 @@ from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from sitegen.config import SiteConfig, load_config
-from sitegen.content import parse_page_text, read_page
+from sitegen.content import PageFile, parse_page_text
 from sitegen.data import load_data
 from sitegen.errors import BuildFailed, Collector, SiteError
 from sitegen.pipeline import build_site
+from sitegen.workers import parse_page
 
 from .conftest import SITES, copy_site, tree_digest
 
@@ -171,8 +172,8 @@ def test_any_page_loads_or_gives_a_site_error(site: tuple[Path, Path], data: byt
     path = root / PAGE
     path.write_bytes(data)
 
-    problems = Collector()
-    page = read_page(path, root, "en", "about", problems)
+    parsed = parse_page(root, PageFile(PAGE, "en", "about", path.stat()))
+    problems, page = Collector(list(parsed.problems)), parsed.source
     event("page refused" if page is None else "page loaded")
     if page is None:
         assert problems.errors, "a page that did not load must say why"

@@ -8,10 +8,11 @@ from pathlib import Path
 
 from sitegen.cache import Manifest, default_cache_dir, engine_fingerprint, load_manifest
 from sitegen.config import load_config
-from sitegen.content import page_files, read_page
+from sitegen.content import page_files
 from sitegen.errors import Collector
 from sitegen.inputs import RACY_NS, FileIndex, PageScanner
 from sitegen.pipeline import build_site
+from sitegen.workers import parse_page
 
 from .conftest import MakeSite
 
@@ -68,8 +69,9 @@ def test_the_scanner_finds_what_reading_each_file_finds(make_site: MakeSite, tmp
     (root / "content/en/broken.md").write_text("---\ntitel: Typo\n---\n", encoding="utf-8")
     config = load_config(root)
     plain = Collector()
-    read = [read_page(root / f.path, root, f.lang, f.key, plain) for f in page_files(config, plain)]
-    wanted = [dataclasses.replace(page, body="") for page in read if page is not None and not page.meta.draft]
+    read = [parse_page(root, f) for f in page_files(config, plain)]
+    plain.problems.extend(problem for parsed in read for problem in parsed.problems)
+    wanted = [p.source for p in read if p.source is not None and not p.source.meta.draft]
     assert [p.path for p in plain.problems] == ["content/en/broken.md"]
     assert "content/en/draft.md" not in [page.path for page in wanted]
     for previous in (None, manifest):

@@ -92,7 +92,7 @@ def test_changes_go_in_with_one_exchange_and_removals_prune_empty_folders(tmp_pa
 
 
 @pytest.mark.parametrize(
-    "state", ["missing", "garbage", "not-json", "wrong-site", "outside", "dotdot", "absolute", "deep"]
+    "state", ["missing", "garbage", "not-json", "wrong-site", "outside", "dotdot", "absolute", "deep", "half-char"]
 )
 def test_a_state_that_cannot_be_trusted_is_not_used(tmp_path: Path, state: str) -> None:
     out = tmp_path / "site"
@@ -120,6 +120,7 @@ def test_a_state_that_cannot_be_trusted_is_not_used(tmp_path: Path, state: str) 
         "dotdot": json.dumps({**raw, "lag": ["a/../../x"]}).encode(),
         "absolute": json.dumps({**raw, "lag": ["/etc/passwd"]}).encode(),
         "deep": b"[" * 100000 + b"]" * 100000,
+        "half-char": json.dumps({**raw, "lag": ["\ud800"]}).encode(),  # JSON can say it; no file's name can
     }[state]
     if changed is None:
         path.unlink()

@@ -11,7 +11,7 @@ import pytest
 from sitegen.cli import main
 from sitegen.errors import BuildFailed, SiteError
 from sitegen.pipeline import build_site
-from sitegen.source import MAX_DEPTH, MAX_VALUES, load_yaml, read_file
+from sitegen.source import MAX_DEPTH, MAX_VALUES, load_yaml, read_file, replace_file
 
 from .conftest import SITES, MakeSite, tree_digest
 
@@ -487,3 +487,29 @@ def test_a_templates_folder_linked_out_is_refused_without_walking_it(
     assert main(["build", "--root", str(root), "--out", str(tmp_path / "out")]) == 1
     assert "outside the project" in capsys.readouterr().err
     assert not [path for path in scanned if path.startswith(str(outside))]
+
+
+# --- the one atomic write ---------------------------------------------------------------------
+
+
+def test_replace_file_replaces_a_link_and_never_writes_through_it(tmp_path: Path) -> None:
+    # The cache and the back tree's state are written with it: a link planted where one goes must not
+    # send the bytes to the file it names (a caller that means that file passes its real path).
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    link = tmp_path / "state.json"
+    link.symlink_to(victim)
+    replace_file(link, b"new")
+    assert victim.read_text() == "keep me"
+    assert not link.is_symlink() and link.read_bytes() == b"new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "victim.txt"], "no temporary file left"
+
+
+def test_replace_file_keeps_the_mode_of_a_file_and_makes_a_new_one_private(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    kept.write_bytes(b"old")
+    kept.chmod(0o640)
+    replace_file(kept, b"new")
+    replace_file(tmp_path / "new", b"new")
+    assert (kept.read_bytes(), kept.stat().st_mode & 0o777) == (b"new", 0o640)
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o600, "as the cache's and the state's files were made"
