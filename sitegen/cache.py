@@ -551,7 +551,7 @@ def _write(path: Path, engine: str, payload: bytes) -> None:
     """Write a cache file with ``source.replace_file``, so that it is either whole or absent."""
     if statmode.S_ISDIR(lstat_mode(path)):
         remove_path(path)  # a folder where the file goes: os.replace cannot replace it
-    replace_file(path, MAGIC + f"{engine}\n{digest_bytes(payload)}\n\n".encode() + payload)
+    replace_file(path, MAGIC + f"{engine}\n{digest_bytes(payload)}\n\n".encode() + payload, durable=False)
 
 
 def _folders(cache_dir: Path) -> list[Path]:

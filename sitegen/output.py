@@ -464,7 +464,7 @@ def write_state(out: Path, state: SwapState) -> None:
         "lag": list(state.lag),
         "back_checked_ns": state.back_checked_ns,
     }
-    replace_file(folder / STATE, json.dumps(data).encode("utf-8"))
+    replace_file(folder / STATE, json.dumps(data).encode("utf-8"), durable=False)
 
 
 def clear_state(out: Path) -> None:

@@ -516,12 +516,14 @@ def _load(text: str, shown: str, first_line: int, loader_class: type[yaml.SafeLo
     return Yaml(value, walker.lines, first_line)
 
 
-def replace_file(path: Path, data: bytes) -> None:
+def replace_file(path: Path, data: bytes, durable: bool = True) -> None:
     """Write ``data`` to ``path`` so that a reader, or a crash, sees the old bytes or the new, never a mix: the one
     atomic write (a page ``translated`` marks, the cache's files, the state of the back tree).
 
     The bytes go to a hidden temporary file beside ``path`` (``.<name>.<random>.tmp``: no build takes it for a page),
-    are flushed to disk, and then take the place of ``path`` with one ``os.replace``. A file there keeps its
+    are flushed to disk if ``durable`` (a staff member's file; not the build's own records, which are checked
+    when read, so that one cut short by a power cut is only a clean build), and then take the place of
+    ``path`` with one ``os.replace``. A file there keeps its
     permissions and, where it may, its owner; a new one is its writer's alone (``mkstemp``'s 0o600). A link there is replaced, never written through: a caller that means
     the file a link names passes its real path (``inside_project``).
     """
@@ -535,8 +537,9 @@ def replace_file(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as stream:
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
+            if durable:  # a fsync can take 1-20 ms on a laptop's disk, and a cold build writes 65 records
+                stream.flush()
+                os.fsync(stream.fileno())
         if old is not None:
             os.chmod(temp, old.st_mode & 0o7777)
         if old is not None and (old.st_uid, old.st_gid) != (os.getuid(), os.getgid()):
