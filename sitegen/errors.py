@@ -122,6 +122,7 @@ FILE_SYSTEM_ERRORS = frozenset(
         errno.EMFILE,
         errno.ENFILE,
         errno.ELOOP,
+        errno.ENOTEMPTY,  # a folder something else writes into while it is removed
     }
 )
 

@@ -559,7 +559,13 @@ def remove_path(path: Path) -> None:
     except (FileNotFoundError, NotADirectoryError):
         return
     if stat.S_ISDIR(mode):
-        shutil.rmtree(path)
+        try:
+            shutil.rmtree(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOTEMPTY:
+                raise
+            message = "a folder being removed is still being written to: is another program writing there?"
+            raise OSError(exc.errno, message, str(path)) from None
     else:
         path.unlink(missing_ok=True)
 

@@ -521,9 +521,39 @@ def test_only_a_staff_members_file_waits_for_the_disk(tmp_path: Path, monkeypatc
     and a fsync for each of a cold build's 65 cache files can add up to a second on a laptop's disk."""
     synced: list[int] = []
     real = os.fsync
-    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(fd), real(fd)))
+
+    def fsync(fd: int) -> None:
+        synced.append(fd)
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
     replace_file(tmp_path / "page.md", b"text")
     assert len(synced) == 1
     replace_file(tmp_path / "shard", b"record", durable=False)
     assert len(synced) == 1
     assert (tmp_path / "page.md").read_bytes() == b"text" and (tmp_path / "shard").read_bytes() == b"record"
+
+
+def test_a_folder_written_to_while_it_is_removed_is_a_one_line_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A leftover of a killed build that something still writes into: rmtree fails with "Directory not
+    empty", naming only the innermost folder, and the build showed a traceback."""
+    import errno
+
+    from sitegen.errors import file_system_problem
+    from sitegen.source import remove_path
+
+    leftover = tmp_path / ".site.staging-x"
+    (leftover / "en").mkdir(parents=True)
+
+    def busy(path: object) -> None:
+        raise OSError(errno.ENOTEMPTY, "Directory not empty", "en")
+
+    monkeypatch.setattr(shutil, "rmtree", busy)
+    with pytest.raises(OSError) as info:
+        remove_path(leftover)
+    problem = file_system_problem(info.value)
+    assert problem is not None
+    assert problem.path == str(leftover)
+    assert "still being written" in problem.message
