@@ -486,3 +486,84 @@ def test_an_empty_page_has_no_headings_of_the_page_before() -> None:
     for blank in ("", "\n\n", "   \n"):
         html, context, ids = converter.convert(blank, "", resolve)
         assert (html, ids, context.links, context.images) == ("", [], [], [])
+
+
+# --- where each link is written: the line comes from the parse, not from a search of the text -----
+
+
+def written(text: str) -> list[tuple[str, int]]:
+    """Each link's and image's URL, with its line (from 1) in ``text``, in the order of the page."""
+    _, context, _ = Converter().convert(text, "", resolve)
+    found = [(link.href, link.line) for link in context.links] + [(image.src, image.line) for image in context.images]
+    return sorted(((url, line + 1) for url, line in found), key=lambda item: item[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The URL written before the link, where it is no link: in prose, in code, in a comment.
+        ("See (gone.md) in prose.\n\n[a](gone.md)\n", [("gone.md", 3)]),
+        ("    [a](gone.md) indented code\n\nText.\n\n[b](gone.md)\n", [("gone.md", 5)]),
+        ("<!-- [a](gone.md) -->\n\n[b](gone.md)\n", [("gone.md", 3)]),
+        ("Text <!-- [a](gone.md) --> and\n[b](gone.md)\n", [("gone.md", 2)]),
+        ("```\n[a](gone.md)\n\n\n```\n\n\n[b](gone.md)\n", [("gone.md", 8)]),  # blank lines in the fence
+        ("`[a](gone.md)`\n\n[b](gone.md)\n", [("gone.md", 3)]),
+        # A reference link is where it is used, not where its URL is defined.
+        ("[use][r]\n\n[r]: gone.md\n", [("gone.md", 1)]),
+        ("[r]: gone.md\n\nText.\n\nFirst [use][r], then\n[r] again.\n", [("gone.md", 5), ("gone.md", 6)]),
+        # Images, and the same target twice on one line and on two.
+        ("![](x.png) ![](x.png)\n\n![](x.png)\n", [("x.png", 1), ("x.png", 1), ("x.png", 3)]),
+    ],
+)
+def test_each_link_is_at_the_line_the_parser_found_it_on(text: str, expected: list[tuple[str, int]]) -> None:
+    assert written(text) == expected
+
+
+NESTED = """\
+<!-- Old links, no longer shown: [a](gone.md) [b](gone.md) [c](gone.md) [d](gone.md) [e](gone.md) -->
+
+- an item
+- an item with a [link](gone.md)
+
+| name | page |
+|------|------|
+| one  | [link](gone.md) |
+
+> a quote
+> with a [link](gone.md)
+
+## A heading with a [link](gone.md)
+
+1. a list
+
+    > a quote in it, with
+    > a [link](gone.md)
+"""
+
+
+def test_a_link_in_a_list_table_quote_or_heading_is_at_its_own_line() -> None:
+    assert written(NESTED) == [("gone.md", 4), ("gone.md", 8), ("gone.md", 11), ("gone.md", 13), ("gone.md", 18)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[a](x.md)\n\n    [b](y.md) code\n\n```\n[c](z.md)\n```\n\n<!-- [d](w.md) -->\n\n`[e](v.md)`\n",
+        "## [Heading](x.md) [two][r]\n\n| [a](x.md) | b |\n|---|---|\n| `[c]` | [d] [r] |\n\n[r]: y.md\n",
+        '<div title="[x](y.md)">[z](w.md)</div>\n\n<![CDATA[ [x] ]]>\n\n\\[not](a.md) \\\\[link](b.md)\n',
+        '[a] [r] [b][r] ![c][r] [d][] [[e](x.md)] [f](x.md?a[1]=2 "t [g]"){: title="[h]" }\n\n[r]: y.md\n',
+    ],
+)
+def test_what_marks_a_link_never_reaches_the_page(text: str) -> None:
+    html, _, ids = Converter().convert(text, "", resolve)
+    assert html == stock_html_here(text)
+    assert "\x02" not in html and "\x03" not in html and all("\x02" not in i and "\x03" not in i for i in ids)
+
+
+def stock_html_here(text: str) -> str:
+    """The same page through plain Python-Markdown: nothing of the link lines may change it."""
+    return markdown.Markdown(
+        extensions=[*(extension() for extension in EXTENSIONS), "toc"],
+        extension_configs={"toc": {"slugify": slugify, "permalink": False}},
+        output_format="html",
+    ).convert(text)
