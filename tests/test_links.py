@@ -68,7 +68,7 @@ description: Who we are
 ---
 
 <!-- Moved: [old](gone.md), [older](gone.md), ![](photo.png) -->
-The old address was (gone.md), and the [contact page](contact.md) is (gone.md) too.
+The old address was (gone.md), and the [home page](index.md) is (gone.md) too.
 
     [an example](gone.md) in code
 

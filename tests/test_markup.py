@@ -25,12 +25,14 @@ from sitegen.markup import (
     Converter,
     LinkContext,
     NestingTooDeep,
+    Unsafe,
     _HeadingIds,
     _LinkExtension,
     _OnlyWith,
     _QuickInlineProcessor,
-    lines_of,
+    place,
     slugify,
+    strip_unsafe,
     target_key,
     unsafe_scheme,
 )
@@ -466,16 +468,17 @@ def test_converter_output_equals_stock_markdown_for_any_text(text: str) -> None:
 
 
 @pytest.mark.parametrize("before", ["", "İstanbul ǅ ß ﬁ\n", "ภาษาไทย\n"])
-def test_things_are_placed_whatever_the_letters_before_them(before: str) -> None:
+def test_unsafe_html_is_placed_whatever_the_letters_before_it(before: str) -> None:
     # Case is ignored; a letter whose lower case is longer ("İ") must not move what follows.
-    text = f"{before}<SCRIPT>\n[a](GONE.md) `[b](gone.md)`\n[c](gone.md)\n"
+    text = f"{before}<SCRIPT>\n`<script>` in code\n<script>\n"
     first = before.count("\n")
-    assert lines_of([("<script",), ("(gone.md",), ("(gone.md",), ("(nowhere.md",)], text) == [
-        first,
-        first + 1,
-        first + 2,
-        0,
+    found = [
+        Unsafe("a", ("<script",)),
+        Unsafe("b", ("<script",)),
+        Unsafe("c", ("<nowhere",)),
+        Unsafe("d", ("<script",)),
     ]
+    assert [unsafe.line for unsafe in place(found, text)] == [first, first + 2, 0, first + 2]
 
 
 def test_an_empty_page_has_no_headings_of_the_page_before() -> None:
@@ -513,6 +516,8 @@ def written(text: str) -> list[tuple[str, int]]:
         ("[r]: gone.md\n\nText.\n\nFirst [use][r], then\n[r] again.\n", [("gone.md", 5), ("gone.md", 6)]),
         # Images, and the same target twice on one line and on two.
         ("![](x.png) ![](x.png)\n\n![](x.png)\n", [("x.png", 1), ("x.png", 1), ("x.png", 3)]),
+        # A "[" after "]" is not marked (it may be a reference's name): the link is counted from the mark before.
+        ("See [note]\n[b](gone.md)\n", [("gone.md", 2)]),
     ],
 )
 def test_each_link_is_at_the_line_the_parser_found_it_on(text: str, expected: list[tuple[str, int]]) -> None:
@@ -558,6 +563,22 @@ def test_what_marks_a_link_never_reaches_the_page(text: str) -> None:
     html, _, ids = Converter().convert(text, "", resolve)
     assert html == stock_html_here(text)
     assert "\x02" not in html and "\x03" not in html and all("\x02" not in i and "\x03" not in i for i in ids)
+
+
+BRACKETS = st.sampled_from(
+    (
+        *("[", "]", "![", "](", "]:", "]: ", "(", ")", "\\", "\\\\", "`", "<!--", "-->", "<![CDATA[", "]]>", "<!"),
+        *("\n", "\n\n", "    ", "> ", "- ", "1. ", "## ", "|", "|---|\n", '{: title="', '" }', "x.md", "r", " ", "a"),
+    )
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(BRACKETS, max_size=30).map("".join))
+def test_marks_change_nothing_whatever_the_brackets(text: str) -> None:
+    html, _, ids = ONE_CONVERTER.convert(text, "", lambda key: None)
+    assert html == strip_unsafe(stock_html_here(text))[0]
+    assert not any(mark in part for part in (html, *ids) for mark in ("\x02", "\x03"))
 
 
 def stock_html_here(text: str) -> str:
