@@ -79,8 +79,7 @@ def target_key(href_path: str, source_dir: str) -> str:
 # --- where each link is written ---------------------------------------------------------------
 #
 # Python-Markdown keeps no line numbers. So before it parses, every "[" that may open a link or an
-# image gets a mark in front of it holding its line (STX "L" line ETX; a page has no STX or ETX of
-# its own). The parser carries the mark like any other text, to just before the link it makes of
+# image gets a mark in front of it holding its line (``_MARKS``; a page has no STX of its own). The parser carries the mark like any other text, to just before the link it makes of
 # the "[" -- or into code, a comment or plain text, where it is merely removed. Not marked: a "["
 # escaped, after "]" ("[text][ref]"), in "<![CDATA[", or of a reference's definition: such a link
 # (rare) takes the line of the last mark before it, plus the lines between.
@@ -102,13 +101,16 @@ def _may_open_link(text: str, at: int, end: int) -> bool:
     )
 
 
-_MARK = f"{util.STX}L"
-_MARKS = re.compile(f"{_MARK}([0-9]+){util.ETX}")
+# A mark: STX, then the line's digits as private-use characters; short, as Python-Markdown's bracket
+# matching is quadratic on a page of "[[[[...]" and a mark lengthens it.
+_DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0xE000, 0xE00A))))
+_NUMBER = {value: key for key, value in _DIGITS.items()}
+_MARKS = re.compile(f"{util.STX}([\ue000-\ue009]+)")
 
 
 def _unmarked(text: str) -> str:
     """The text without line marks (code stays code)."""
-    if _MARK not in text:
+    if util.STX not in text:
         return text
     cleaned = _MARKS.sub("", text)
     return AtomicString(cleaned) if isinstance(text, AtomicString) else cleaned
@@ -117,19 +119,18 @@ def _unmarked(text: str) -> str:
 class _MarkLines(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)  # whole: a reference's definition may break its line before "]:"
-        marks: list[tuple[int, int]] = []  # (line, column)
+        pieces: list[str] = []  # the text, cut at each mark
         done = line = 0
-        at = text.find("[")
+        end = text.rfind("]")  # a "[" with no "]" after it opens nothing
+        at = text.find("[", 0, end) if end > 0 else -1
         while at >= 0:
             start = at - 1 if at and text[at - 1] == "!" else at
             if _may_open_link(text, start, at + 1):
                 line += text.count("\n", done, start)
-                marks.append((line, start - text.rfind("\n", 0, start) - 1))
+                pieces += (text[done:start], util.STX + str(line).translate(_DIGITS))
                 done = start
-            at = text.find("[", at + 1)
-        for line, column in reversed(marks):
-            lines[line] = f"{lines[line][:column]}{_MARK}{line}{util.ETX}{lines[line][column:]}"
-        return lines
+            at = text.find("[", at + 1, end)
+        return "".join((*pieces, text[done:])).split("\n") if pieces else lines
 
 
 class _ReadLines(Treeprocessor):
@@ -149,8 +150,8 @@ class _ReadLines(Treeprocessor):
                 parent.text = _unmarked(before)
             for child in parent:
                 if child.tag in ("a", "img"):
-                    if before and (at := before.rfind(_MARK)) >= 0 and (mark := _MARKS.match(before, at)):
-                        line = int(mark[1]) + before.count("\n", mark.end())
+                    if before and util.STX in before and (marks := list(_MARKS.finditer(before))):
+                        line = int(marks[-1][1].translate(_NUMBER)) + before.count("\n", marks[-1].end())
                     self.lines[child] = line
                 before = child.tail
                 if before:
