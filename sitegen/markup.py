@@ -80,25 +80,12 @@ def target_key(href_path: str, source_dir: str) -> str:
 #
 # Python-Markdown keeps no line numbers. So before it parses, every "[" that may open a link or an
 # image gets a mark in front of it holding its line (``_MARKS``; a page has no STX of its own). The parser carries the mark like any other text, to just before the link it makes of
-# the "[" -- or into code, a comment or plain text, where it is merely removed. Not marked: a "["
-# escaped, after "]" ("[text][ref]"), in "<![CDATA[", or of a reference's definition: such a link
-# (rare) takes the line of the last mark before it, plus the lines between.
-_DEFINITION = re.compile(r"[^\[\]]*\]:")  # what follows the "[" of "[name]: url"
-
-
-def _may_open_link(text: str, at: int, end: int) -> bool:
-    """Whether the "[" or "![" from ``at`` to ``end`` may open a link that a mark before it leaves as it is."""
-    start = at
-    while start and text[start - 1] == "\\":
-        start -= 1
-    before = text[max(at - 2, 0) : at]
-    return (
-        (at - start) % 2 == 0  # not escaped
-        and not before.endswith(("]", "<"))
-        and not (end - at == 1 and before[:1] == "]" and before[1:].isspace())  # "[text] [ref]"
-        and not text.endswith("<![CDATA", 0, at)
-        and not _DEFINITION.match(text, end)
-    )
+# the "[" -- or into code, a comment or plain text, where it is merely removed. Not marked, as a mark
+# would change what they are: a "[" escaped, after "]" ("[text][ref]"), in "<![CDATA[", or of a
+# reference's definition; such a link (rare) takes the line of the last mark before it, plus the
+# lines between.
+_NOT_AFTER = re.compile(r"(?:\\|\]\s?|<|<!\[CDATA)\Z")  # before the "[" (or the "!" of "![")
+_DEFINITION = re.compile(r"[^\[\]]*\]:")  # after the "[" of "[name]: url"
 
 
 # A mark: STX, then the line's digits as private-use characters; short, as Python-Markdown's bracket
@@ -125,7 +112,7 @@ class _MarkLines(Preprocessor):
         at = text.find("[", 0, end) if end > 0 else -1
         while at >= 0:
             start = at - 1 if at and text[at - 1] == "!" else at
-            if _may_open_link(text, start, at + 1):
+            if not _NOT_AFTER.search(text, max(start - 8, 0), start) and not _DEFINITION.match(text, at + 1):
                 line += text.count("\n", done, start)
                 pieces += (text[done:start], util.STX + str(line).translate(_DIGITS))
                 done = start
