@@ -557,6 +557,7 @@ def test_a_link_in_a_list_table_quote_or_heading_is_at_its_own_line() -> None:
         "## [Heading](x.md) [two][r]\n\n| [a](x.md) | b |\n|---|---|\n| `[c]` | [d] [r] |\n\n[r]: y.md\n",
         '<div title="[x](y.md)">[z](w.md)</div>\n\n<![CDATA[ [x] ]]>\n\n\\[not](a.md) \\\\[link](b.md)\n',
         '[a] [r] [b][r] ![c][r] [d][] [[e](x.md)] [f](x.md?a[1]=2 "t [g]"){: title="[h]" }\n\n[r]: y.md\n',
+        "A page's own STX \x02\ue001[a](x.md) and private-use digits \ue001\ue002 stay what they were.\n",
     ],
 )
 def test_what_marks_a_link_never_reaches_the_page(text: str) -> None:
