@@ -375,10 +375,8 @@ class Converter:
         except RecursionError:  # a shape of nesting check_nesting does not measure: still no traceback
             raise NestingTooDeep(deepest_line(text)) from None
         html, unsafe = strip_unsafe(html)
-        ids = list(self.headings.ids)
-        links, images = self.context.links, self.context.images
-        context = LinkContext(source_dir, resolve, links, images, unsafe=place(unsafe, text) if unsafe else [])
-        return html, context, ids
+        context = dataclasses.replace(self.context, unsafe=place(unsafe, text) if unsafe else [])
+        return html, context, list(self.headings.ids)
 
 
 # --- nesting ------------------------------------------------------------------------------------
