@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 import html
 import posixpath
@@ -22,6 +21,8 @@ from markdown.extensions.attr_list import AttrListExtension
 from markdown.extensions.fenced_code import FencedCodeExtension
 from markdown.extensions.sane_lists import SaneListExtension
 from markdown.extensions.tables import TableExtension
+from markdown.postprocessors import Postprocessor
+from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 
@@ -67,7 +68,6 @@ class LinkContext:
     resolve: Callable[[str], str | None] = lambda key: None
     links: list[Link] = field(default_factory=list)
     images: list[Image] = field(default_factory=list)  # images without alt text
-    found: list[Link | Image] = field(default_factory=list)  # both, in the order of the page, lines not yet known
     unsafe: list[Unsafe] = field(default_factory=list)  # what was removed, with its line
 
 
@@ -76,29 +76,106 @@ def target_key(href_path: str, source_dir: str) -> str:
     return page_key(posixpath.normpath(posixpath.join(source_dir, unquote(href_path))))
 
 
+# --- where each link is written ---------------------------------------------------------------
+#
+# Python-Markdown keeps no line numbers. So before it parses, every "[" that may open a link or an
+# image gets a mark in front of it holding its line (``_MARKS``; a page has no STX of its own). The parser carries the mark like any other text, to just before the link it makes of
+# the "[" -- or into code, a comment or plain text, where it is merely removed. Not marked, as a mark
+# would change what they are: a "[" escaped, after "]" ("[text][ref]"), in "<![CDATA[", or of a
+# reference's definition; such a link (rare) takes the line of the last mark before it, plus the
+# lines between.
+_NOT_AFTER = re.compile(r"(?:\\|\]\s?|<|<!\[CDATA)\Z")  # before the "[" (or the "!" of "![")
+_DEFINITION = re.compile(r"[^\[\]]*\]:")  # after the "[" of "[name]: url"
+
+
+# A mark: STX, then the line's digits as private-use characters; short, as Python-Markdown's bracket
+# matching is quadratic on a page of "[[[[...]" and a mark lengthens it.
+_DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0xE000, 0xE00A))))
+_NUMBER = {value: key for key, value in _DIGITS.items()}
+_MARKS = re.compile(f"{util.STX}([\ue000-\ue009]+)")
+
+
+def _unmarked(text: str) -> str:
+    """The text without line marks (code stays code)."""
+    if util.STX not in text:
+        return text
+    cleaned = _MARKS.sub("", text)
+    return AtomicString(cleaned) if isinstance(text, AtomicString) else cleaned
+
+
+class _MarkLines(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)  # whole: a reference's definition may break its line before "]:"
+        pieces: list[str] = []  # the text, cut at each mark
+        done = line = 0
+        end = text.rfind("]")  # a "[" with no "]" after it opens nothing
+        at = text.find("[", 0, end) if end > 0 else -1
+        while at >= 0:
+            start = at - 1 if at and text[at - 1] == "!" else at
+            if not _NOT_AFTER.search(text, max(start - 8, 0), start) and not _DEFINITION.match(text, at + 1):
+                line += text.count("\n", done, start)
+                pieces += (text[done:start], util.STX + str(line).translate(_DIGITS))
+                done = start
+            at = text.find("[", at + 1, end)
+        return "".join((*pieces, text[done:])).split("\n") if pieces else lines
+
+
+class _ReadLines(Treeprocessor):
+    """Each link's and image's line: that of the mark just before it (plus the lines in between: one
+    not marked has the last mark before it); every mark removed before anything reads the text."""
+
+    def __init__(self, md: markdown.Markdown) -> None:
+        super().__init__(md)
+        self.lines: dict[Element, int] = {}
+
+    def run(self, root: Element) -> None:
+        self.lines.clear()
+        line = 0
+        for parent in root.iter():
+            before = parent.text
+            if before:
+                parent.text = _unmarked(before)
+            for child in parent:
+                if child.tag in ("a", "img"):
+                    if before and util.STX in before and (marks := list(_MARKS.finditer(before))):
+                        line = int(marks[-1][1].translate(_NUMBER)) + before.count("\n", marks[-1].end())
+                    self.lines[child] = line
+                before = child.tail
+                if before:
+                    child.tail = _unmarked(before)
+
+
+class _Unmark(Postprocessor):
+    """Marks in what the parser keeps aside as it is (raw HTML, fenced code) or put in an attribute."""
+
+    def run(self, text: str) -> str:
+        return _unmarked(text)
+
+
+# A backslash escape (my\-page.md), as Python-Markdown's placeholder for the character it escapes.
 _ESCAPED = re.compile(f"{util.STX}([0-9]+){util.ETX}")
 
 
 class _LinkRewriter(Treeprocessor):
-    def __init__(self, md: markdown.Markdown, context: LinkContext) -> None:
+    def __init__(self, md: markdown.Markdown, context: LinkContext, lines: _ReadLines) -> None:
         super().__init__(md)
         self.context = context
+        self.lines = lines.lines
 
     def run(self, root: Element) -> None:
         for element in root.iter():
             if element.tag == "a":
                 self._rewrite(element)
             elif element.tag == "img" and not (element.get("alt") or "").strip():
-                self.context.found.append(Image(element.get("src", "")))
+                self.context.images.append(Image(_unmarked(element.get("src", "")), self.lines.get(element, 0)))
 
     def _rewrite(self, element: Element) -> None:
-        # A backslash escape (my\-page.md) is still Python-Markdown's placeholder here: the link is to what it stands for.
-        href = _ESCAPED.sub(lambda match: chr(int(match[1])), element.get("href", ""))
+        href = _ESCAPED.sub(lambda match: chr(int(match[1])), _unmarked(element.get("href", "")))
         parts = urlsplit(href)
         if parts.scheme or parts.netloc or href.startswith(("/", "#")) or not parts.path.endswith(".md"):
             return
         key = target_key(parts.path, self.context.source_dir)
-        self.context.found.append(Link(href, key, parts.fragment))
+        self.context.links.append(Link(href, key, parts.fragment, self.lines.get(element, 0)))
         url = self.context.resolve(key)
         if url is not None:
             element.set("href", url + (f"#{parts.fragment}" if parts.fragment else ""))
@@ -110,7 +187,11 @@ class _LinkExtension(Extension):
         self.context = context
 
     def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (Markdown's API)
-        md.treeprocessors.register(_LinkRewriter(md, self.context), "sitegen_links", 5)
+        lines = _ReadLines(md)
+        md.preprocessors.register(_MarkLines(md), "sitegen_mark_lines", 27)  # after normalize_whitespace
+        md.treeprocessors.register(lines, "sitegen_read_lines", 19)  # after the inline patterns (20)
+        md.treeprocessors.register(_LinkRewriter(md, self.context, lines), "sitegen_links", 5)
+        md.postprocessors.register(_Unmark(md), "sitegen_unmark", 10)  # after raw HTML is put back (30)
 
 
 # What each of Python-Markdown's inline patterns cannot match without: a text holding none of a
@@ -285,7 +366,7 @@ class Converter:
         self.md.reset()
         self.context.source_dir = source_dir
         self.context.resolve = resolve
-        self.context.found = []
+        self.context.links, self.context.images = [], []
         self.headings.ids = []  # a blank text returns before any tree processor runs
         self.attr_list.active = self.attr_list.needle in text
         check_nesting(text)
@@ -294,10 +375,8 @@ class Converter:
         except RecursionError:  # a shape of nesting check_nesting does not measure: still no traceback
             raise NestingTooDeep(deepest_line(text)) from None
         html, unsafe = strip_unsafe(html)
-        ids = list(self.headings.ids)
-        links, images = written_lines(self.context.found, text)
-        context = LinkContext(source_dir, resolve, links, images, unsafe=place(unsafe, text) if unsafe else [])
-        return html, context, ids
+        context = dataclasses.replace(self.context, unsafe=place(unsafe, text) if unsafe else [])
+        return html, context, list(self.headings.ids)
 
 
 # --- nesting ------------------------------------------------------------------------------------
@@ -630,73 +709,21 @@ def _code_masked(text: str) -> str:
     return "".join(parts)
 
 
-def written_lines(found: list[Link | Image], text: str) -> tuple[list[Link], list[Image]]:
-    """The links and images the parser found, each with the line it is written on (see ``lines_of``)."""
-    urls = [item.href if isinstance(item, Link) else item.src for item in found]
-    # As written inline, [text](url) or (<url>), or in a reference's definition, [name]: url.
-    lines = lines_of([(f"({url}", f"(<{url}", f"]: {url}", f"]: <{url}") for url in urls], text) if found else []
-    placed = [dataclasses.replace(item, line=line) for item, line in zip(found, lines, strict=True)]
-    return [item for item in placed if isinstance(item, Link)], [item for item in placed if isinstance(item, Image)]
-
-
 def place(found: list[Unsafe], text: str) -> list[Unsafe]:
-    """Each finding with the line of the Markdown it came from (see ``lines_of``)."""
-    lines = lines_of([unsafe.needles for unsafe in found], text)
-    return [dataclasses.replace(unsafe, line=line) for unsafe, line in zip(found, lines, strict=True)]
-
-
-def lines_of(found: list[tuple[str, ...]], text: str) -> list[int]:
-    """The line (from 0) of each thing the parser found, given as the texts that may spell it.
-
-    Things come in the order of the page. Each takes the first place after the previous one's
-    where one of its needles is written (outside code, where it is shown, not run) and that no
-    other thing took; else the first such place anywhere; else the place its needle took last (a
-    reference link used twice); each needle in turn. Text found nowhere (written with entities, say)
-    is put on line 0. Needles match regardless of case. In linear time for a page of one link
-    repeated.
-    """
-    places = _Places(_code_masked(text).lower())  # lower case keeps every newline: lines are counted in it
-    placed: list[int] = []
-    for needles in found:
-        at = next((at for needle in needles if (at := places.take(needle.lower())) >= 0), -1)
-        placed.append(bisect.bisect_left(places.newlines, at) if at >= 0 else 0)
+    """Each finding with its line in the Markdown. Unsafe HTML is found in the page's HTML, not by the
+    parser, so each is placed where the first of its needles is written (outside code, regardless of
+    case) after the previous one's place; else where that needle was found last; else anywhere; else line 0."""
+    masked = _code_masked(text).lower()  # lower case keeps every newline: lines are counted in it
+    placed: list[Unsafe] = []
+    floor = -1
+    last: dict[str, int] = {}
+    for unsafe in found:
+        at = -1
+        for needle in (needle.lower() for needle in unsafe.needles):
+            at = masked.find(needle, floor + 1)
+            at = at if at >= 0 else last.get(needle, masked.find(needle))
+            if at >= 0:
+                last[needle], floor = at, max(floor, at)
+                break
+        placed.append(dataclasses.replace(unsafe, line=masked.count("\n", 0, at) if at >= 0 else 0))
     return placed
-
-
-class _Places:
-    """The places of needles in a text, each taken once, searched for from a floor that only rises."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.newlines = [match.start() for match in re.finditer("\n", text)]
-        self.floor = 0
-        self.taken: set[int] = set()
-        self.last: dict[str, int] = {}  # the place each needle took last
-        self.all_taken_before: dict[str, int] = {}  # every place of the needle before this is taken
-        self.gone: set[str] = set()  # needles with no free place left anywhere
-
-    def take(self, needle: str) -> int:
-        """The first free place of ``needle`` after the floor, else anywhere (then taken); else the place
-        it took last; or -1."""
-        if needle in self.gone:
-            return self.last.get(needle, -1)
-        at = self._free(needle, self.floor)
-        if at >= 0:
-            self.floor = at
-        else:
-            at = self._free(needle, self.all_taken_before.get(needle, 0))
-            if at < 0:
-                self.gone.add(needle)
-                return self.last.get(needle, -1)
-        self.last[needle] = at
-        self.taken.add(at)
-        return at
-
-    def _free(self, needle: str, start: int) -> int:
-        """Where ``needle`` is first written at or after ``start`` in a place not taken, or -1."""
-        at = self.text.find(needle, start)
-        while at >= 0 and at in self.taken:
-            at = self.text.find(needle, at + 1)
-        if start == self.all_taken_before.get(needle, 0):
-            self.all_taken_before[needle] = at if at >= 0 else len(self.text)
-        return at

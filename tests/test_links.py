@@ -57,5 +57,29 @@ def test_a_page_of_one_dead_link_repeated_reports_every_line(make_site: MakeSite
         {"content/en/about.md": f"---\ntitle: About\n---\n{body}[ref][r] and [ref][r]\n\n[r]: gone-too.md\n"}
     )
     lines = [line for kind, line, _ in en_about(check_build(root).problems) if kind == "broken-link"]
-    definition = 4 + 2 * count + 2
-    assert lines == [4 + 2 * n for n in range(count)] + [definition, definition], "reference links: where the URL is"
+    used = 4 + 2 * count
+    assert lines == [4 + 2 * n for n in range(count)] + [used, used], "reference links: where they are used"
+
+
+# The body starts on line 6; what is written before the links must not move them.
+DECOYS = """---
+title: About us
+description: Who we are
+---
+
+<!-- Moved: [old](gone.md), [older](gone.md), ![](photo.png) -->
+The old address was (gone.md), and the [home page](index.md) is (gone.md) too.
+
+    [an example](gone.md) in code
+
+Read [this][r] and [that](gone.md).
+
+[r]: gone.md
+"""
+
+
+def test_a_link_is_at_its_line_whatever_is_written_before_it(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"content/en/about.md": DECOYS})
+    wanted = [("broken-link", 11, "link to a page that does not exist: 'gone.md'")] * 2
+    assert en_about(build_site(root, tmp_path / "out").problems) == wanted
+    assert en_about(check_build(root).problems) == wanted

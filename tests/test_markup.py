@@ -25,12 +25,14 @@ from sitegen.markup import (
     Converter,
     LinkContext,
     NestingTooDeep,
+    Unsafe,
     _HeadingIds,
     _LinkExtension,
     _OnlyWith,
     _QuickInlineProcessor,
-    lines_of,
+    place,
     slugify,
+    strip_unsafe,
     target_key,
     unsafe_scheme,
 )
@@ -466,16 +468,17 @@ def test_converter_output_equals_stock_markdown_for_any_text(text: str) -> None:
 
 
 @pytest.mark.parametrize("before", ["", "İstanbul ǅ ß ﬁ\n", "ภาษาไทย\n"])
-def test_things_are_placed_whatever_the_letters_before_them(before: str) -> None:
+def test_unsafe_html_is_placed_whatever_the_letters_before_it(before: str) -> None:
     # Case is ignored; a letter whose lower case is longer ("İ") must not move what follows.
-    text = f"{before}<SCRIPT>\n[a](GONE.md) `[b](gone.md)`\n[c](gone.md)\n"
+    text = f"{before}<SCRIPT>\n`<script>` in code\n<script>\n"
     first = before.count("\n")
-    assert lines_of([("<script",), ("(gone.md",), ("(gone.md",), ("(nowhere.md",)], text) == [
-        first,
-        first + 1,
-        first + 2,
-        0,
+    found = [
+        Unsafe("a", ("<script",)),
+        Unsafe("b", ("<script",)),
+        Unsafe("c", ("<nowhere",)),
+        Unsafe("d", ("<script",)),
     ]
+    assert [unsafe.line for unsafe in place(found, text)] == [first, first + 2, 0, first + 2]
 
 
 def test_an_empty_page_has_no_headings_of_the_page_before() -> None:
@@ -486,3 +489,103 @@ def test_an_empty_page_has_no_headings_of_the_page_before() -> None:
     for blank in ("", "\n\n", "   \n"):
         html, context, ids = converter.convert(blank, "", resolve)
         assert (html, ids, context.links, context.images) == ("", [], [], [])
+
+
+# --- where each link is written: the line comes from the parse, not from a search of the text -----
+
+
+def written(text: str) -> list[tuple[str, int]]:
+    """Each link's and image's URL, with its line (from 1) in ``text``, in the order of the page."""
+    _, context, _ = Converter().convert(text, "", resolve)
+    found = [(link.href, link.line) for link in context.links] + [(image.src, image.line) for image in context.images]
+    return sorted(((url, line + 1) for url, line in found), key=lambda item: item[1])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # The URL written before the link, where it is no link: in prose, in code, in a comment.
+        ("See (gone.md) in prose.\n\n[a](gone.md)\n", [("gone.md", 3)]),
+        ("    [a](gone.md) indented code\n\nText.\n\n[b](gone.md)\n", [("gone.md", 5)]),
+        ("<!-- [a](gone.md) -->\n\n[b](gone.md)\n", [("gone.md", 3)]),
+        ("Text <!-- [a](gone.md) --> and\n[b](gone.md)\n", [("gone.md", 2)]),
+        ("```\n[a](gone.md)\n\n\n```\n\n\n[b](gone.md)\n", [("gone.md", 8)]),  # blank lines in the fence
+        ("`[a](gone.md)`\n\n[b](gone.md)\n", [("gone.md", 3)]),
+        # A reference link is where it is used, not where its URL is defined.
+        ("[use][r]\n\n[r]: gone.md\n", [("gone.md", 1)]),
+        ("[r]: gone.md\n\nText.\n\nFirst [use][r], then\n[r] again.\n", [("gone.md", 5), ("gone.md", 6)]),
+        # Images, and the same target twice on one line and on two.
+        ("![](x.png) ![](x.png)\n\n![](x.png)\n", [("x.png", 1), ("x.png", 1), ("x.png", 3)]),
+        # A "[" after "]" is not marked (it may be a reference's name): the link is counted from the mark before.
+        ("See [note]\n[b](gone.md)\n", [("gone.md", 2)]),
+    ],
+)
+def test_each_link_is_at_the_line_the_parser_found_it_on(text: str, expected: list[tuple[str, int]]) -> None:
+    assert written(text) == expected
+
+
+NESTED = """\
+<!-- Old links, no longer shown: [a](gone.md) [b](gone.md) [c](gone.md) [d](gone.md) [e](gone.md) -->
+
+- an item
+- an item with a [link](gone.md)
+
+| name | page |
+|------|------|
+| one  | [link](gone.md) |
+
+> a quote
+> with a [link](gone.md)
+
+## A heading with a [link](gone.md)
+
+1. a list
+
+    > a quote in it, with
+    > a [link](gone.md)
+"""
+
+
+def test_a_link_in_a_list_table_quote_or_heading_is_at_its_own_line() -> None:
+    assert written(NESTED) == [("gone.md", 4), ("gone.md", 8), ("gone.md", 11), ("gone.md", 13), ("gone.md", 18)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[a](x.md)\n\n    [b](y.md) code\n\n```\n[c](z.md)\n```\n\n<!-- [d](w.md) -->\n\n`[e](v.md)`\n",
+        "## [Heading](x.md) [two][r]\n\n| [a](x.md) | b |\n|---|---|\n| `[c]` | [d] [r] |\n\n[r]: y.md\n",
+        '<div title="[x](y.md)">[z](w.md)</div>\n\n<![CDATA[ [x] ]]>\n\n\\[not](a.md) \\\\[link](b.md)\n',
+        '[a] [r] [b][r] ![c][r] [d][] [[e](x.md)] [f](x.md?a[1]=2 "t [g]"){: title="[h]" }\n\n[r]: y.md\n',
+        "A page's own STX \x02\ue001[a](x.md) and private-use digits \ue001\ue002 stay what they were.\n",
+    ],
+)
+def test_what_marks_a_link_never_reaches_the_page(text: str) -> None:
+    html, _, ids = Converter().convert(text, "", resolve)
+    assert html == stock_html_here(text)
+    assert "\x02" not in html and "\x03" not in html and all("\x02" not in i and "\x03" not in i for i in ids)
+
+
+BRACKETS = st.sampled_from(
+    (
+        *("[", "]", "![", "](", "]:", "]: ", "(", ")", "\\", "\\\\", "`", "<!--", "-->", "<![CDATA[", "]]>", "<!"),
+        *("\n", "\n\n", "    ", "> ", "- ", "1. ", "## ", "|", "|---|\n", '{: title="', '" }', "x.md", "r", " ", "a"),
+    )
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(BRACKETS, max_size=30).map("".join))
+def test_marks_change_nothing_whatever_the_brackets(text: str) -> None:
+    html, _, ids = ONE_CONVERTER.convert(text, "", lambda key: None)
+    assert html == strip_unsafe(stock_html_here(text))[0]
+    assert not any(mark in part for part in (html, *ids) for mark in ("\x02", "\x03"))
+
+
+def stock_html_here(text: str) -> str:
+    """The same page through plain Python-Markdown: nothing of the link lines may change it."""
+    return markdown.Markdown(
+        extensions=[*(extension() for extension in EXTENSIONS), "toc"],
+        extension_configs={"toc": {"slugify": slugify, "permalink": False}},
+        output_format="html",
+    ).convert(text)
