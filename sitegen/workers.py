@@ -11,6 +11,7 @@ where fork is not available (Windows), all the work runs in the calling process.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import gettext
@@ -20,7 +21,7 @@ import pickle
 import select
 import signal
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
@@ -245,12 +246,36 @@ def _start_worker(*args: Any) -> None:
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal this process gets when the thread that forked it ends
 
 
+_HELD = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def forking() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back while this process forks: a new process takes them only once
+    ``end_with_parent`` has set what they do in it. Until then it had the build's handlers: a pool
+    ended early sent SIGTERM to a worker still starting, whose inherited handler (the preview
+    server's) ignored it, and the pool waited for that worker for ever."""
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def end_with_parent(parent: int) -> None:
-    """Have this forked process killed when ``parent``, the build that forked it, ends, however it
-    ends: a worker of a build killed by ``kill -9`` went on writing into a staging folder that the
-    next build was removing. Linux only; elsewhere a worker ends at its next message to the build."""
+    """Make this forked process end with ``parent``, the build that forked it, and without a word.
+
+    Linux kills it when the build ends, however it ends: a worker of a build killed by ``kill -9``
+    went on writing into a staging folder that the next build was removing. It leaves Ctrl-C to the
+    build (which ends its pool: a worker's own KeyboardInterrupt printed a traceback), ends on
+    SIGTERM as a process does (the preview server's handler printed one too), and ends at a write to
+    a build that is gone (a BrokenPipeError traceback, where there is no prctl)."""
     import ctypes
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _HELD)  # what came meanwhile is done as set above
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -291,7 +316,7 @@ class InBackground(Generic[R]):
     For work that mostly waits on the file system and answers in a few names (``output.look_at_output``).
     The answer comes back pickled through a pipe from a fork of this very process: never from a file.
     With ``fork=False``, where there is no fork, in a process with other threads, or if that process
-    fails or is killed, ``result()`` runs the function here instead.
+    fails or is killed, ``result()`` runs the function here instead; ``result_if_done()`` never does.
     """
 
     def __init__(self, function: Callable[..., R], *args: Any, fork: bool = True) -> None:
@@ -304,37 +329,41 @@ class InBackground(Generic[R]):
             return
         read, write = os.pipe()
         parent = os.getpid()
-        pid = os.fork()
-        if pid == 0:  # the forked process: it answers, then ends without returning into the build
-            code = 1
-            try:
-                end_with_parent(parent)
-                os.close(read)
-                with os.fdopen(write, "wb") as stream:
-                    stream.write(pickle.dumps(function(*args), pickle.HIGHEST_PROTOCOL))
-                code = 0
-            finally:
-                os._exit(code)
+        with forking():
+            pid = os.fork()
+            if pid == 0:  # the forked process: it answers, then ends without returning into the build
+                code = 1
+                try:
+                    end_with_parent(parent)
+                    os.close(read)
+                    with os.fdopen(write, "wb") as stream:
+                        stream.write(pickle.dumps(function(*args), pickle.HIGHEST_PROTOCOL))
+                    code = 0
+                finally:
+                    os._exit(code)
         os.close(write)
         self.pid, self.fd = pid, read
 
+    def _answer(self) -> tuple[R] | None:
+        """The forked process's answer, waited for; None if it failed or was killed."""
+        try:
+            with os.fdopen(self.fd, "rb") as stream:
+                data = stream.read()
+        finally:
+            self.fd = -1
+            status = os.waitpid(self.pid, 0)[1]
+        return (pickle.loads(data),) if status == 0 and data else None
+
     def result(self) -> R:
-        if self.fd >= 0:
-            try:
-                with os.fdopen(self.fd, "rb") as stream:
-                    data = stream.read()
-            finally:
-                self.fd = -1
-                status = os.waitpid(self.pid, 0)[1]
-            if status == 0 and data:
-                return pickle.loads(data)  # type: ignore[no-any-return]
-        return self.function(*self.args)
+        answer = self._answer() if self.fd >= 0 else None
+        return self.function(*self.args) if answer is None else answer[0]
 
     def result_if_done(self) -> R | None:
-        """The answer if the forked process has it by now (without waiting for it), else None."""
+        """The answer if the forked process has it by now (not waiting for it), else None."""
         if self.fd < 0 or not select.select([self.fd], [], [], 0)[0]:
             return None
-        return self.result()  # the process is writing its answer, or has ended
+        answer = self._answer()  # the process is writing its answer, or has ended
+        return None if answer is None else answer[0]
 
     def close(self) -> None:
         """No answer will be asked for: end the process now."""
@@ -389,7 +418,9 @@ def _pooled(
 
     context = multiprocessing.get_context("fork")
     results: list[R] = []
-    with context.Pool(jobs, _start_process, (os.getpid(), initializer, *initargs)) as pool:
+    with forking():
+        pool = context.Pool(jobs, _start_process, (os.getpid(), initializer, *initargs))
+    with pool:
         for chunk in pool.imap_unordered(function, jobs_list):
             results.extend(chunk)
     return results

@@ -263,3 +263,29 @@ def test_a_process_forked_by_a_build_ends_when_the_build_is_killed(tmp_path: Pat
     for pid in left:
         os.kill(pid, signal.SIGKILL)
     assert not left, "a forked process outlived the build"
+
+
+def test_work_in_background_that_failed_is_not_done_here_when_not_waited_for() -> None:
+    """``result_if_done`` is a head start or nothing: the compile ahead of an unused template that
+    Jinja cannot compile (RecursionError) killed its process, and the build compiled every template
+    itself, failing with a traceback on a template no page used."""
+    failed = InBackground(_dies_if_forked, os.getpid())
+    os.waitid(os.P_PID, failed.pid, os.WEXITED | os.WNOWAIT)
+    assert failed.result_if_done() is None, "not run here (here it answers 42)"
+
+
+def _signal_handlers(job: int) -> list[list[object]]:
+    return [[signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE)]]
+
+
+def test_a_worker_leaves_ctrl_c_to_the_build_and_ends_quietly() -> None:
+    """Ctrl-C reaches every process of the terminal's group: each worker printed its own
+    KeyboardInterrupt traceback. The build ends its pool; a worker ignores SIGINT, and ends without a
+    word on SIGTERM (the preview server's handler is not its own) and on a write to a build gone."""
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: None)  # as the preview server does
+    try:
+        handlers = workers._pooled(_signal_handlers, [1, 2], 2)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    quiet = [signal.SIG_IGN, signal.SIG_DFL, signal.SIG_DFL]
+    assert handlers == [quiet, quiet]
