@@ -218,7 +218,7 @@ def compile_templates(root: Path) -> dict[str, bytes]:
     for name in template_names(root):
         try:
             env.get_template(name)
-        except (jinja2.TemplateError, SiteError):
+        except Exception:  # a head start only: a page that uses the template reports it
             continue
     return bytecode.compiled
 
@@ -367,6 +367,13 @@ class Renderer:
         )
         try:
             template = self.envs[lang].get_template(name)
+        except (RecursionError, ValueError) as exc:  # Jinja's parser recurses; int() refuses 4,300 digits
+            raise SiteError(
+                f"template error: Jinja cannot read this template ({type(exc).__name__})",
+                f"{TEMPLATES_DIR}/{name}",
+                0,
+                f"look for brackets nested very deep or a very long number; while rendering {page.source.path}",
+            ) from None
         except jinja2.TemplateNotFound as exc:
             if exc.name == name:
                 line = page.source.meta_lines.get("template", 1)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sitegen.errors import SiteError
+from sitegen.errors import BuildFailed, SiteError
 from sitegen.output import CONTENT_SECURITY_POLICY, meta_policy
 from sitegen.pipeline import build_site, load_site
 from sitegen.render import CSP_META, Renderer, _AsText, compile_templates, json_script, template_names, with_policy
@@ -137,3 +137,23 @@ def test_a_template_that_does_not_compile_is_left_for_the_render_to_report(make_
     assert compile_templates(make_site({"site.yaml": "title: [\n"}, name="other")) == {}, (
         "a site that does not load: nothing"
     )
+
+
+DEEP = "{{ " + "(" * 300 + "1" + ")" * 300 + " }}\n"  # Jinja's parser recurses: RecursionError, not a TemplateError
+
+
+def test_a_template_jinja_cannot_compile_stops_no_build_that_does_not_use_it(
+    make_site: MakeSite, tmp_path: Path
+) -> None:
+    root = make_site({"templates/unused.html": DEEP, "templates/digits.html": "{{ " + "9" * 5000 + " }}\n"})
+    assert len(compile_templates(root)) == len(template_names(root)) - 2, "all but the two"
+    built = build_site(root, tmp_path / "site", jobs=2)
+    assert built.outputs
+
+
+def test_a_template_jinja_cannot_compile_is_one_error_naming_it(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site({"templates/page.html": DEEP})
+    with pytest.raises(BuildFailed) as info:
+        build_site(root, tmp_path / "site", jobs=1)
+    said = {problem.format() for problem in info.value.problems}
+    assert said and all(line.startswith("templates/page.html:") and "\n" not in line for line in said), said
