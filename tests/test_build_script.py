@@ -36,3 +36,27 @@ def test_output_that_cannot_be_written_is_an_error_not_a_success(make_site: Make
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "No space left on device" in result.stderr
+
+
+def test_a_closed_output_or_a_reader_gone_is_no_traceback(make_site: MakeSite, tmp_path: Path) -> None:
+    root = make_site()
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONUNBUFFERED"}
+    command = [sys.executable, str(REPO / "build.py"), "check", "--root", str(root), "--format", "json"]
+    closed = subprocess.run(
+        command, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True, check=False, env=env
+    )
+    assert closed.returncode == 0, closed.stderr  # `>&-`: nothing to say it to, nothing wrong with the site
+    assert "Traceback" not in closed.stderr
+    big = make_site(
+        {f"content/en/p{i}.md": f"---\ntitle: P{i}\n---\n[gone](gone{i}.md)\n" for i in range(400)}, name="big"
+    )
+    reader = subprocess.Popen(
+        [*command[:4], str(big), *command[5:]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    assert reader.stdout is not None and reader.stderr is not None
+    reader.stdout.read(1)
+    reader.stdout.close()  # `| head -c1`: the reader goes away with most of the report unread
+    errors = reader.stderr.read().decode()
+    reader.stderr.close()
+    assert reader.wait() == 1
+    assert "Traceback" not in errors
