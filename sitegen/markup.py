@@ -81,10 +81,10 @@ def target_key(href_path: str, source_dir: str) -> str:
 # Python-Markdown keeps no line numbers. So before it parses, every "[" that may open a link or an
 # image gets a mark in front of it holding its line (``_MARKS``; a page has no STX of its own). The parser carries the mark like any other text, to just before the link it makes of
 # the "[" -- or into code, a comment or plain text, where it is merely removed. Not marked, as a mark
-# would change what they are: a "[" escaped, after "]" ("[text][ref]"), in "<![CDATA[", or of a
-# reference's definition; such a link (rare) takes the line of the last mark before it, plus the
-# lines between.
-_NOT_AFTER = re.compile(r"(?:\\|\]\s?|<|<!\[CDATA)\Z")  # before the "[" (or the "!" of "![")
+# would change what they are: a "[" escaped (after an odd run of backslashes), after "]" ("[text][ref]"),
+# in "<![CDATA[", or of a reference's definition; such a link (rare) takes the line of the last mark
+# before it in the same text, else that of the link before it.
+_NOT_AFTER = re.compile(r"(?:(?<!\\)(?:\\\\)*\\|\]\s?|<!\[CDATA)\Z")  # before the "[" (or the "!" of "![")
 _DEFINITION = re.compile(r"[^\[\]]*\]:")  # after the "[" of "[name]: url"
 
 
@@ -93,6 +93,8 @@ _DEFINITION = re.compile(r"[^\[\]]*\]:")  # after the "[" of "[name]: url"
 _DIGITS = str.maketrans("0123456789", "".join(map(chr, range(0xE000, 0xE00A))))
 _NUMBER = {value: key for key, value in _DIGITS.items()}
 _MARKS = re.compile(f"{util.STX}([\ue000-\ue009]+)")
+# A mark in an e-mail autolink (<a[b]@c.org>), which Python-Markdown writes a character reference each.
+_ENCODED_MARKS = re.compile(r"&#2;(?:&#5734[4-9];|&#5735[0-3];)+")
 
 
 def _unmarked(text: str) -> str:
@@ -112,7 +114,10 @@ class _MarkLines(Preprocessor):
         at = text.find("[", 0, end) if end > 0 else -1
         while at >= 0:
             start = at - 1 if at and text[at - 1] == "!" else at
-            if not _NOT_AFTER.search(text, max(start - 8, 0), start) and not _DEFINITION.match(text, at + 1):
+            declaration = start < at and text.endswith("<", 0, start)  # "<![CDATA[", "<![if ...]>"
+            if not (
+                declaration or _NOT_AFTER.search(text, max(start - 8, 0), start) or _DEFINITION.match(text, at + 1)
+            ):
                 line += text.count("\n", done, start)
                 pieces += (text[done:start], util.STX + str(line).translate(_DIGITS))
                 done = start
@@ -121,8 +126,9 @@ class _MarkLines(Preprocessor):
 
 
 class _ReadLines(Treeprocessor):
-    """Each link's and image's line: that of the mark just before it (plus the lines in between: one
-    not marked has the last mark before it); every mark removed before anything reads the text."""
+    """Each link's and image's line: that of the mark just before it in the same text (plus the lines
+    in between), else that of the link before it; the marks removed from the tree's text (``_Unmark``
+    removes those in raw HTML, code and attributes, from the finished HTML)."""
 
     def __init__(self, md: markdown.Markdown) -> None:
         super().__init__(md)
@@ -149,7 +155,7 @@ class _Unmark(Postprocessor):
     """Marks in what the parser keeps aside as it is (raw HTML, fenced code) or put in an attribute."""
 
     def run(self, text: str) -> str:
-        return _unmarked(text)
+        return _ENCODED_MARKS.sub("", _unmarked(text)) if "&#2;" in text else _unmarked(text)
 
 
 # A backslash escape (my\-page.md), as Python-Markdown's placeholder for the character it escapes.
@@ -171,7 +177,10 @@ class _LinkRewriter(Treeprocessor):
 
     def _rewrite(self, element: Element) -> None:
         href = _ESCAPED.sub(lambda match: chr(int(match[1])), _unmarked(element.get("href", "")))
-        parts = urlsplit(href)
+        try:
+            parts = urlsplit(href)
+        except ValueError:  # "http://[zz": not an address of this site, and not one any browser follows
+            return
         if parts.scheme or parts.netloc or href.startswith(("/", "#")) or not parts.path.endswith(".md"):
             return
         key = target_key(parts.path, self.context.source_dir)

@@ -518,6 +518,9 @@ def written(text: str) -> list[tuple[str, int]]:
         ("![](x.png) ![](x.png)\n\n![](x.png)\n", [("x.png", 1), ("x.png", 1), ("x.png", 3)]),
         # A "[" after "]" is not marked (it may be a reference's name): the link is counted from the mark before.
         ("See [note]\n[b](gone.md)\n", [("gone.md", 2)]),
+        # An escaped backslash escapes no "[" after it; "<" is not the start of a tag.
+        ("a\n\nb \\\\[b](b.md)\n", [("b.md", 3)]),
+        ("a\n\n<[b](b.md)\n\n\\\\![](x.png)\n", [("b.md", 3), ("x.png", 5)]),
     ],
 )
 def test_each_link_is_at_the_line_the_parser_found_it_on(text: str, expected: list[tuple[str, int]]) -> None:
@@ -558,11 +561,14 @@ def test_a_link_in_a_list_table_quote_or_heading_is_at_its_own_line() -> None:
         '<div title="[x](y.md)">[z](w.md)</div>\n\n<![CDATA[ [x] ]]>\n\n\\[not](a.md) \\\\[link](b.md)\n',
         '[a] [r] [b][r] ![c][r] [d][] [[e](x.md)] [f](x.md?a[1]=2 "t [g]"){: title="[h]" }\n\n[r]: y.md\n',
         "A page's own STX \x02\ue001[a](x.md) and private-use digits \ue001\ue002 stay what they were.\n",
+        "Write to <a[b]@c.de> or <[x]@y.org>, see <http://a.org/[b]> and <[c](d.md)>.\n",
+        "An address no URL parser reads: [x](http://[zz) <ahttp://]]> <http://[x>\n",
     ],
 )
 def test_what_marks_a_link_never_reaches_the_page(text: str) -> None:
     html, _, ids = Converter().convert(text, "", resolve)
     assert html == stock_html_here(text)
+    assert "&#2;" not in html
     assert "\x02" not in html and "\x03" not in html and all("\x02" not in i and "\x03" not in i for i in ids)
 
 
@@ -570,6 +576,7 @@ BRACKETS = st.sampled_from(
     (
         *("[", "]", "![", "](", "]:", "]: ", "(", ")", "\\", "\\\\", "`", "<!--", "-->", "<![CDATA[", "]]>", "<!"),
         *("\n", "\n\n", "    ", "> ", "- ", "1. ", "## ", "|", "|---|\n", '{: title="', '" }', "x.md", "r", " ", "a"),
+        *("<", ">", "@", "c.de", "http://", "<a", "&"),
     )
 )
 
@@ -579,7 +586,7 @@ BRACKETS = st.sampled_from(
 def test_marks_change_nothing_whatever_the_brackets(text: str) -> None:
     html, _, ids = ONE_CONVERTER.convert(text, "", lambda key: None)
     assert html == strip_unsafe(stock_html_here(text))[0]
-    assert not any(mark in part for part in (html, *ids) for mark in ("\x02", "\x03"))
+    assert not any(mark in part for part in (html, *ids) for mark in ("\x02", "\x03", "&#2;", "\ue000", "&#57344;"))
 
 
 def stock_html_here(text: str) -> str:
