@@ -62,7 +62,7 @@ class SiteConfig:
 
 # A web address (the host rule of data.web_address), then a path: nothing that could end an HTML attribute,
 # start a query or smuggle a second address.
-_is_base_url = web_address(r"(?:/[A-Za-z0-9._~%/-]*)?")
+_is_base_url = web_address(r"(?:/[A-Za-z0-9._~%/-]*)?", local=True)
 
 
 def check_base_url(value: str, shown: str, line: int) -> str:

@@ -31,17 +31,21 @@ SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
 COUNTRY = re.compile("[A-Z]{2}")  # ISO 3166 alpha-2: a bank's country, the region of phone numbers
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
 # looks right and leads elsewhere. The one rule for a host, in every address: labels of letters, digits
-# and dashes (xn-- for other scripts), at least two of them unless it is localhost. In a web address it
+# and inner dashes, the last a name (xn-- for other scripts), at least two of them; localhost only in
+# site.yaml's base_url. In a web address it
 # is followed by a port up to 65535, then what the address may hold (``web_address``), so
 # "https://example.org@evil.example" (a user name, then another host) is refused.
-_HOST = r"(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # letters, digits, inner hyphens
+_HOST = rf"(?:{_LABEL}\.)+(?:[A-Za-z]{{2,63}}|xn--[A-Za-z0-9-]{{1,59}})"  # ends in a name: .org, .xn--o3cw4h
 EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}")
 
 
-def web_address(after_host: str) -> Callable[[str], bool]:
+def web_address(after_host: str, local: bool = False) -> Callable[[str], bool]:
     """The test of an http(s) address whose host (and port) is followed by what ``after_host`` matches:
-    a path, query and fragment for the ``url`` kind, a path alone for ``site.yaml``'s ``base_url``."""
-    pattern = re.compile(rf"https?://{_HOST}(?::(?P<port>[0-9]{{1,5}}))?{after_host}")
+    a path, query and fragment for the ``url`` kind, a path alone for ``site.yaml``'s ``base_url``.
+    ``local``: ``localhost`` too (a build to look at on this computer); never in what a page shows."""
+    host = f"(?:localhost|{_HOST})" if local else _HOST
+    pattern = re.compile(rf"https?://{host}(?::(?P<port>[0-9]{{1,5}}))?{after_host}")
     return lambda value: (match := pattern.fullmatch(value)) is not None and int(match["port"] or 0) <= 65535
 
 

@@ -113,3 +113,20 @@ def test_the_base_url_check_is_there_for_the_command_line() -> None:
     assert info.value.problem.format() == (
         "--base-url: error: 'javascript:alert(1)' is not an absolute URL (write it like https://www.example.org)"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "kept"),
+    [
+        ("https://lpnfoundation.org", True),
+        ("http://localhost:8000", True),  # a build to look at on this computer
+        ("http://intranet", False),  # a name only this network knows: no search engine or reader can open it
+        ("https://-.-", False),
+    ],
+)
+def test_base_url_is_an_address_of_the_web_or_this_computer(value: str, kept: bool) -> None:
+    if kept:
+        assert check_base_url(value, "site.yaml", 3)
+    else:
+        with pytest.raises(SiteError):
+            check_base_url(value, "site.yaml", 3)

@@ -320,3 +320,33 @@ def test_a_declared_data_file_that_is_missing_is_an_error_where_it_is_declared(m
         " (create it, or remove 'offices' from the 'data:' section of site.yaml)"
     ]
     assert "offices" not in values
+
+
+@pytest.mark.parametrize(
+    ("value", "public"),
+    [
+        ("https://lpnfoundation.org/th/", True),
+        ("https://xn--12c1bj4a2b6b.xn--o3cw4h/", True),  # a Thai domain, as punycode
+        ("http://a-b.example.org:8080/x?y=1#z", True),
+        ("https://-.-", False),  # labels begin and end with a letter or digit
+        ("https://a-.org", False),
+        ("https://1.2", False),  # the last label is a name, not a number
+        ("https://example.org:99999/", False),
+        ("https://localhost/", False),  # not an address a reader of the site can open
+        ("https://example.org@evil.example/", False),
+    ],
+)
+def test_a_web_address_in_data_is_one_anyone_can_open(value: str, public: bool) -> None:
+    from sitegen.data import is_url
+
+    assert is_url(value) is public
+
+
+@pytest.mark.parametrize(
+    ("value", "public"),
+    [("help@lpnfoundation.org", True), ("a@-.-", False), ("x@localhost", False), ("x@1.2", False)],
+)
+def test_an_email_address_in_data_is_one_anyone_can_write_to(value: str, public: bool) -> None:
+    from sitegen.data import EMAIL
+
+    assert (EMAIL.fullmatch(value) is not None) is public
