@@ -265,7 +265,8 @@ def forking() -> Iterator[None]:
 def end_with_parent(parent: int) -> None:
     """Make this forked process end with ``parent``, the build that forked it, and without a word.
 
-    Linux kills it when the build ends, however it ends: a worker of a build killed by ``kill -9``
+    Linux kills it when the build's thread that forked it ends, however it ends (elsewhere it ends at
+    its next message to the build): a worker of a build killed by ``kill -9``
     went on writing into a staging folder that the next build was removing. It leaves Ctrl-C to the
     build (which ends its pool: a worker's own KeyboardInterrupt printed a traceback), ends on
     SIGTERM as a process does (the preview server's handler printed one too), and ends at a write to
@@ -313,7 +314,8 @@ def _parse_files(job: tuple[Path, list[PageFile], list[int]]) -> list[Parsed]:
 class InBackground(Generic[R]):
     """``function(*args)`` run in a forked process while this one goes on; ``result()`` waits for it.
 
-    For work that mostly waits on the file system and answers in a few names (``output.look_at_output``).
+    For work beside the build's own whose answer is small: the look at the output
+    (``output.look_at_output``), the templates compiled ahead (``compile_templates``).
     The answer comes back pickled through a pipe from a fork of this very process: never from a file.
     With ``fork=False``, where there is no fork, in a process with other threads, or if that process
     fails or is killed, ``result()`` runs the function here instead; ``result_if_done()`` never does.
