@@ -11,12 +11,13 @@ recorder behind (``incremental.SiteOutputs``: what each output used). Renders ru
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import gettext
 import shutil
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -231,6 +232,17 @@ def whole_site_files(site: Site) -> dict[str, Callable[[], str]]:
 ENGINE_FILES: dict[str, Callable[[], str]] = {"_headers": headers_file, MARKER: str}  # the same for every site
 
 
+@contextlib.contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """A staging folder beside ``out`` for the site being written, removed if the build fails."""
+    staging = make_staging(out)
+    try:
+        yield staging
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
 def check_build(root: Path, base_url: str | None = None, jobs: int | None = None) -> Checked:
     """What a build of the site would report, from the same stages, publishing nothing and using
     no cache. Raise ``BuildFailed`` if the site does not load."""
@@ -284,8 +296,7 @@ def _build_plain(
     folder, and put it in the place of the output at once. No cache is read or written."""
     loaded = load_site(root, base_url, PageScanner(FileIndex(root, None), None, jobs))  # load → model
     files = {**whole_site_files(loaded.site), **ENGINE_FILES}
-    staging = make_staging(out)
-    try:
+    with staged(out) as staging:
         checked = render_and_check(loaded, jobs, staging, ahead.result_if_done() or {})  # render → check
         problems = verdict(checked.problems, strict)
         for name, make in files.items():  # write
@@ -293,9 +304,6 @@ def _build_plain(
         for asset in loaded.assets:
             copy_asset(staging, asset)
         publish_full(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     outputs = tuple(sorted([*(made.output for made in checked.renders), *files, *(a.output for a in loaded.assets)]))
     return Built(loaded, out, outputs, outputs, (), len(checked.renders), True, problems)
 
@@ -333,8 +341,7 @@ def _build(
             look.close()
         plan = plan_renders(site, inputs, all_tasks(loaded), previous, seen.moved)  # the planner
 
-    staging = make_staging(out)
-    try:
+    with staged(out) as staging:
         problems = Collector([*notices, *loaded.problems])
         compiled = (ahead.result_if_done() if plan.tasks else None) or {}  # what is not compiled yet is, here
         renders = render(loaded, plan.tasks, jobs, staging, problems, compiled)  # render
@@ -370,9 +377,6 @@ def _build(
                 published = False
                 shutil.rmtree(staging)
                 remember_look(out, swap, strays)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
     with paused_gc():
         records = outputs.settled()
