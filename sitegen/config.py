@@ -9,7 +9,7 @@ from typing import Any
 
 from babel import Locale, UnknownLocaleError
 
-from .data import COUNTRY, Shapes, read_shapes, web_address
+from .data import Shapes, is_country, read_shapes, web_address
 from .errors import Collector, SiteError, did_you_mean
 from .source import Yaml, load_yaml, read_source
 
@@ -221,7 +221,7 @@ def load_config(root: Path) -> SiteConfig:
     footer_menu = _page_list(doc, raw, "footer_menu", problems)
 
     phone_region = _string(doc, raw, "phone_region", (), problems, required=False).upper()
-    if phone_region and not COUNTRY.fullmatch(phone_region):
+    if phone_region and not is_country(phone_region):
         problems.error(
             "'phone_region' must be a two-letter country code such as TH", CONFIG_FILE, doc.line("phone_region")
         )

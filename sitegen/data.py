@@ -28,7 +28,14 @@ DATA_DIR = "data"
 # Each rule is matched against the whole value (fullmatch: "$" alone lets a trailing newline through),
 # and a digit is an ASCII digit: "\d" takes Thai and full-width digits too.
 SWIFT = re.compile(r"^[A-Z]{4}[A-Z]{2}[A-Z0-9]{2}([A-Z0-9]{3})?$")  # ISO 9362
-COUNTRY = re.compile("[A-Z]{2}")  # ISO 3166 alpha-2: a bank's country, the region of phone numbers
+
+
+def is_country(code: str) -> bool:
+    """An ISO 3166 alpha-2 code of a country (a bank's, the region of phone numbers): one with a phone
+    numbering plan, as ``phonenumbers`` knows them (not a reserved code such as ZZ or XX)."""
+    return len(code) == 2 and code in phonenumbers.SUPPORTED_REGIONS
+
+
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
 # looks right and leads elsewhere. The one rule for a host, in every address: labels of letters, digits
 # and inner dashes, the last a name (xn-- for other scripts), at least two of them; localhost only in
@@ -293,7 +300,12 @@ def _matches(test: Callable[[str], Any], what: str, hint: str) -> _Check:
     """The check of a kind of text that must pass ``test`` (a pattern's ``fullmatch``)."""
 
     def check(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> Any:
-        if value and (not isinstance(value, str) or not test(value)):
+        if value is None or value == "":  # a fact the site has not yet: a notice (``note_empty``)
+            return value
+        if not isinstance(value, str):  # NO (Norway), yes, 0800: YAML reads them as true/false or numbers
+            written = str(value).lower() if isinstance(value, bool) else value
+            r.error(keys, f"'{written}' is not {what}", f'put it in quotes, like "NO": {hint}')
+        elif not test(value):
             r.error(keys, f"'{value}' is not {what}", hint)
         return value
 
@@ -330,7 +342,7 @@ def _swift(r: _Reader, value: Any, keys: Keys, shape: Shape, within: Within) -> 
     if not isinstance(value, str) or not SWIFT.fullmatch(value):
         like = f", like {shape.like}" if shape.like else ""
         r.error(keys, f"'{value}' is not a SWIFT/BIC code", f"it has 8 or 11 capital letters and digits{like}")
-    elif COUNTRY.fullmatch(country) and value[4:6] != country:
+    elif is_country(country) and value[4:6] != country:
         hint = "letters 5 and 6 of a SWIFT code are its bank's country: check the code, or the country"
         r.error(keys, f"SWIFT code '{value}' is of a bank in {value[4:6]}, but '{name}' is {country}", hint)
     return value
@@ -345,7 +357,7 @@ KINDS: dict[str, _Check] = {
     "account number": _account_number,
     "account format": _must_be(str, "text", 'put it in quotes, like "###-#-#####-#"'),
     "swift": _swift,
-    "country": _matches(COUNTRY.fullmatch, "a country code", "write its two-letter ISO 3166 code, like TH"),
+    "country": _matches(is_country, "a country code", "write its two-letter ISO 3166 code, like TH"),
     "url": _matches(is_url, "a web address", "write it in full, starting with https://, in plain Latin letters"),
     "email": _matches(EMAIL.fullmatch, "an e-mail address", "write it like name@example.org, in plain Latin letters"),
     "date": _must_be(datetime.date, "a date", "write it as YYYY-MM-DD"),

@@ -66,10 +66,19 @@ def test_a_swift_code_is_not_tied_to_the_phone_region(make_site: MakeSite) -> No
     assert problems.problems == [] and values["bank"]["swift"] == "DEUTDEFF"  # type: ignore[index]
 
 
-@pytest.mark.parametrize("country", ["th", "THA", "'T1'", "๑๒"])
+@pytest.mark.parametrize("country", ["th", "THA", "'T1'", "๑๒", "ZZ", "'XX'"])
 def test_a_country_is_two_capital_letters(make_site: MakeSite, country: str) -> None:
     problems, _ = load(make_site, {BANK: bank_yaml(country=country)})
     assert [(p.line, p.hint) for p in problems.problems] == [(7, "write its two-letter ISO 3166 code, like TH")]
+
+
+@pytest.mark.parametrize(("written", "read"), [("NO", "false"), ("yes", "true"), ("0", "0")])
+def test_a_value_yaml_reads_as_no_text_is_an_error_not_a_blank(make_site: MakeSite, written: str, read: str) -> None:
+    """Norway's code, unquoted, is YAML's false: the check took it for a blank, and the SWIFT code beside
+    it was checked against no country at all."""
+    problems, _ = load(make_site, {BANK: bank_yaml(swift="KRTHTHBK", country=written)})
+    assert [(p.line, p.message) for p in problems.errors] == [(7, f"'{read}' is not a country code")]
+    assert "quotes" in problems.errors[0].hint
 
 
 @pytest.mark.parametrize("number", ['"123-4-5678-0"', '"123-4-567890-0"', '"1234567890"', "1234567890"])
