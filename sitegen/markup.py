@@ -105,9 +105,16 @@ def _unmarked(text: str) -> str:
     return AtomicString(cleaned) if isinstance(text, AtomicString) else cleaned
 
 
+# Past this many "[", a page is not marked: Python-Markdown's bracket matching is quadratic, and marks
+# made a page of 20,000 brackets take 110 s instead of 39. Its links are then placed at its first line.
+MARKED_BRACKETS = 5000
+
+
 class _MarkLines(Preprocessor):
     def run(self, lines: list[str]) -> list[str]:
         text = "\n".join(lines)  # whole: a reference's definition may break its line before "]:"
+        if text.count("[") > MARKED_BRACKETS:
+            return lines
         pieces: list[str] = []  # the text, cut at each mark
         done = line = 0
         end = text.rfind("]")  # a "[" with no "]" after it opens nothing
@@ -141,11 +148,15 @@ class _ReadLines(Treeprocessor):
             before = parent.text
             if before:
                 parent.text = _unmarked(before)
+            after_link = False  # a link before this one in the same text
             for child in parent:
                 if child.tag in ("a", "img"):
                     if before and util.STX in before and (marks := list(_MARKS.finditer(before))):
                         line = int(marks[-1][1].translate(_NUMBER)) + before.count("\n", marks[-1].end())
+                    elif before and after_link:  # not marked: as many lines after that link as it is
+                        line += before.count("\n")
                     self.lines[child] = line
+                    after_link = True
                 before = child.tail
                 if before:
                     child.tail = _unmarked(before)

@@ -521,6 +521,8 @@ def written(text: str) -> list[tuple[str, int]]:
         # An escaped backslash escapes no "[" after it; "<" is not the start of a tag.
         ("a\n\nb \\\\[b](b.md)\n", [("b.md", 3)]),
         ("a\n\n<[b](b.md)\n\n\\\\![](x.png)\n", [("b.md", 3), ("x.png", 5)]),
+        # After "]" and a line break, not marked: counted from the link before, line breaks included.
+        ("intro\n\nSee the [Act]\n[form](dead.md)\n\n[Act]: act.md\n", [("act.md", 3), ("dead.md", 4)]),
     ],
 )
 def test_each_link_is_at_the_line_the_parser_found_it_on(text: str, expected: list[tuple[str, int]]) -> None:
@@ -596,3 +598,13 @@ def stock_html_here(text: str) -> str:
         extension_configs={"toc": {"slugify": slugify, "permalink": False}},
         output_format="html",
     ).convert(text)
+
+
+def test_a_page_of_brackets_beyond_the_limit_is_not_marked() -> None:
+    """Marks lengthen the text that Python-Markdown's quadratic bracket matching reads: a page of
+    20,000 brackets took 110 s instead of 39. Past the limit its links are placed at its first line."""
+    from sitegen.markup import MARKED_BRACKETS
+
+    page = "[x] " * MARKED_BRACKETS + "\n\n[a](gone.md)\n"
+    assert written(page) == [("gone.md", 1)]
+    assert written("[x] " * (MARKED_BRACKETS - 1) + "\n\n[a](gone.md)\n") == [("gone.md", 3)]
