@@ -84,8 +84,9 @@ def target_key(href_path: str, source_dir: str) -> str:
 # would change what they are: a "[" escaped (after an odd run of backslashes), after "]" ("[text][ref]"),
 # in "<![CDATA[", or of a reference's definition; such a link (rare) takes the line of the last mark
 # before it in the same text, else that of the link before it.
-_NOT_AFTER = re.compile(r"(?:(?<!\\)(?:\\\\)*\\|\]\s?|<!\[CDATA)\Z")  # before the "[" (or the "!" of "![")
+_NOT_AFTER = re.compile(r"(?:\]\s?|<!\[CDATA)\Z")  # before the "[" (or the "!" of "![")
 _DEFINITION = re.compile(r"[^\[\]]*\]:")  # after the "[" of "[name]: url"
+_LINE_START = re.compile(r"[ \t>*+\-0-9.)]*")  # what may come before a definition on its line: quotes, list marks
 
 
 # A mark: STX, then the line's digits as private-use characters; short, as Python-Markdown's bracket
@@ -122,8 +123,14 @@ class _MarkLines(Preprocessor):
         while at >= 0:
             start = at - 1 if at and text[at - 1] == "!" else at
             declaration = start < at and text.endswith("<", 0, start)  # "<![CDATA[", "<![if ...]>"
+            backslashes = 0
+            while backslashes < start and text[start - backslashes - 1] == "\\":
+                backslashes += 1
             if not (
-                declaration or _NOT_AFTER.search(text, max(start - 8, 0), start) or _DEFINITION.match(text, at + 1)
+                declaration
+                or backslashes % 2  # an odd run of backslashes escapes the "["
+                or _NOT_AFTER.search(text, max(start - 8, 0), start)
+                or (_DEFINITION.match(text, at + 1) and _LINE_START.fullmatch(text, text.rfind("\n", 0, at) + 1, at))
             ):
                 line += text.count("\n", done, start)
                 pieces += (text[done:start], util.STX + str(line).translate(_DIGITS))
@@ -598,7 +605,12 @@ class _Scanner(HTMLParser):
         return self._section(i, super().parse_comment(i, report), "HTML comment holding markup")
 
     def parse_marked_section(self, i: int, report: bool = True) -> int:
-        return self._section(i, super().parse_marked_section(i, report), "<![...]> section holding markup")
+        try:
+            k = super().parse_marked_section(i, report)
+        except AssertionError:  # "<![r]": a keyword Python's parser does not know; a browser's comment up to ">"
+            end = self.rawdata.find(">", i + 3)
+            k = -1 if end < 0 else end + 1
+        return self._section(i, k, "<![...]> section holding markup")
 
     def parse_bogus_comment(self, i: int, report: bool = True) -> int:
         return self._section(i, super().parse_bogus_comment(i, report), "HTML comment holding markup")

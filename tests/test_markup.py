@@ -523,6 +523,8 @@ def written(text: str) -> list[tuple[str, int]]:
         ("a\n\n<[b](b.md)\n\n\\\\![](x.png)\n", [("b.md", 3), ("x.png", 5)]),
         # After "]" and a line break, not marked: counted from the link before, line breaks included.
         ("intro\n\nSee the [Act]\n[form](dead.md)\n\n[Act]: act.md\n", [("act.md", 3), ("dead.md", 4)]),
+        # "[name]:" in the middle of a sentence is no definition: the link is marked.
+        ("a\n\nRead [the Act]: it first.\n\n[the Act]: act.md\n", [("act.md", 3)]),
     ],
 )
 def test_each_link_is_at_the_line_the_parser_found_it_on(text: str, expected: list[tuple[str, int]]) -> None:
@@ -565,6 +567,8 @@ def test_a_link_in_a_list_table_quote_or_heading_is_at_its_own_line() -> None:
         "A page's own STX \x02\ue001[a](x.md) and private-use digits \ue001\ue002 stay what they were.\n",
         "Write to <a[b]@c.de> or <[x]@y.org>, see <http://a.org/[b]> and <[c](d.md)>.\n",
         "An address no URL parser reads: [x](http://[zz) <ahttp://]]> <http://[x>\n",
+        "Nine backslashes escape: " + "\\" * 9 + "[a](b.md), ten do not: " + "\\" * 10 + "[c](d.md)\n",
+        "> [q]: quoted.md\n\n- [l]: listed.md\n\n1. [n]: numbered.md\n\n[q] [l] [n]\n",
     ],
 )
 def test_what_marks_a_link_never_reaches_the_page(text: str) -> None:
@@ -608,3 +612,12 @@ def test_a_page_of_brackets_beyond_the_limit_is_not_marked() -> None:
     page = "[x] " * MARKED_BRACKETS + "\n\n[a](gone.md)\n"
     assert written(page) == [("gone.md", 1)]
     assert written("[x] " * (MARKED_BRACKETS - 1) + "\n\n[a](gone.md)\n") == [("gone.md", 3)]
+
+
+@pytest.mark.parametrize(
+    "text", ["<div>\n<![r]\n", "<div>\n<![r]>x\n", "<p>a <![if x]> b</p>\n", "<p>a <![r]<script>x</script>> b</p>\n"]
+)
+def test_a_marked_section_the_parser_does_not_know_is_no_traceback(text: str) -> None:
+    """``<![r]``: Python's HTML parser raised AssertionError, and no page of the site could be built."""
+    html, _, _ = Converter().convert(text, "", resolve)
+    assert "<script" not in html
