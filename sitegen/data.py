@@ -10,6 +10,7 @@ checks a file against it, reporting each mistake at its line.
 from __future__ import annotations
 
 import datetime
+import ipaddress
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -39,7 +40,7 @@ def is_country(code: str) -> bool:
 # Addresses are ASCII: a zero-width space, a right-to-left mark or a full-width letter makes one that
 # looks right and leads elsewhere. The one rule for a host, in every address: labels of letters, digits
 # and inner dashes, the last a name (xn-- for other scripts), at least two of them; localhost only in
-# site.yaml's base_url. In a web address it
+# site.yaml's base_url, with IP addresses. In a web address it
 # is followed by a port up to 65535, then what the address may hold (``web_address``), so
 # "https://example.org@evil.example" (a user name, then another host) is refused.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"  # letters, digits, inner hyphens
@@ -50,10 +51,24 @@ EMAIL = re.compile(rf"[A-Za-z0-9.!#$%&'*+/=?^_`{{|}}~-]+@{_HOST}")
 def web_address(after_host: str, local: bool = False) -> Callable[[str], bool]:
     """The test of an http(s) address whose host (and port) is followed by what ``after_host`` matches:
     a path, query and fragment for the ``url`` kind, a path alone for ``site.yaml``'s ``base_url``.
-    ``local``: ``localhost`` too (a build to look at on this computer); never in what a page shows."""
-    host = f"(?:localhost|{_HOST})" if local else _HOST
+    ``local``: ``localhost`` and IP addresses too (a build to look at on this computer, or on a phone on
+    the same network); never in what a page shows."""
+    host = rf"(?:localhost|{_HOST}|(?P<ip>[0-9.]+|\[[0-9A-Fa-f:.]+\]))" if local else _HOST
     pattern = re.compile(rf"https?://{host}(?::(?P<port>[0-9]{{1,5}}))?{after_host}")
-    return lambda value: (match := pattern.fullmatch(value)) is not None and int(match["port"] or 0) <= 65535
+
+    def test(value: str) -> bool:
+        match = pattern.fullmatch(value)
+        return match is not None and int(match["port"] or 0) <= 65535 and (not local or _is_ip(match["ip"]))
+
+    return test
+
+
+def _is_ip(written: str | None) -> bool:
+    """No address, or an IP address (v6 in brackets): 127.0.0.1, 192.168.1.20, [::1]."""
+    try:
+        return written is None or ipaddress.ip_address(written.strip("[]")) is not None
+    except ValueError:
+        return False
 
 
 is_url = web_address(r"(?:[/?#][!#$%&'()*+,/:;=?@\[\]A-Za-z0-9._~-]*)?")

@@ -120,6 +120,10 @@ def test_the_base_url_check_is_there_for_the_command_line() -> None:
     [
         ("https://lpnfoundation.org", True),
         ("http://localhost:8000", True),  # a build to look at on this computer
+        ("http://127.0.0.1:8000", True),
+        ("http://192.168.1.20:8000/", True),  # a build to look at on a phone on the same network
+        ("http://[::1]:8000", True),
+        ("http://999.1.1.1", False),
         ("http://intranet", False),  # a name only this network knows: no search engine or reader can open it
         ("https://-.-", False),
     ],
