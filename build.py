@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
 
 from sitegen.cli import main
@@ -32,6 +33,9 @@ if __name__ == "__main__":
         code = exc.code if isinstance(exc.code, int) else 2
     except BrokenPipeError:  # the reader went away while the command was printing
         code = 1
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one's clean-up ran
+        code = 130
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the command is over: another Ctrl-C ends nothing
     # Every file the command makes is written and closed by now. What is left is the interpreter
     # freeing a large heap one object at a time (about 40 ms after a build of 10,000 pages), which
     # the operating system does at once when the process ends; mypy ends the same way.
