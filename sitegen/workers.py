@@ -423,23 +423,9 @@ def _pooled(
     with forking():
         pool = context.Pool(jobs, _start_process, (os.getpid(), initializer, *initargs))
     with pool:
-        started = {process.pid for process in multiprocessing.active_children()}
-        answers = pool.imap_unordered(function, jobs_list)
-        while True:
-            try:
-                results.extend(answers.next(timeout=0.5))
-            except StopIteration:
-                return results
-            except multiprocessing.TimeoutError:
-                # A worker killed (the out-of-memory killer, kill) takes its pages with it: the pool
-                # starts another and waits for those pages for ever.
-                if not started <= {process.pid for process in multiprocessing.active_children()}:
-                    raise SiteError(
-                        "a process of the build ended before its work was done (was it out of memory?)",
-                        "",
-                        0,
-                        "build again; if it happens again, build with --jobs 1",
-                    ) from None
+        for chunk in pool.imap_unordered(function, jobs_list):
+            results.extend(chunk)
+    return results
 
 
 def parse_pages(root: Path, files: Sequence[PageFile], jobs: int, bodies: Bodies) -> list[Parsed]:
