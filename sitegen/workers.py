@@ -417,14 +417,29 @@ def _pooled(
     initargs: tuple[Any, ...] = (),
 ) -> list[R]:
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
 
-    context = multiprocessing.get_context("fork")
+    # Not multiprocessing.Pool: when one of its workers is killed (the out-of-memory killer, kill), it
+    # starts another and waits for the lost work for ever; this pool says so, and ends the others.
+    with forking():  # the workers are forked at the first submit
+        pool = ProcessPoolExecutor(
+            jobs, multiprocessing.get_context("fork"), _start_process, (os.getpid(), initializer, *initargs)
+        )
+        futures = [pool.submit(function, job) for job in jobs_list]
     results: list[R] = []
-    with forking():
-        pool = context.Pool(jobs, _start_process, (os.getpid(), initializer, *initargs))
-    with pool:
-        for chunk in pool.imap_unordered(function, jobs_list):
-            results.extend(chunk)
+    try:
+        for future in as_completed(futures):
+            results.extend(future.result())
+    except BrokenProcessPool:
+        raise SiteError(
+            "a process of the build ended before its work was done (was it out of memory?)",
+            "",
+            0,
+            "build again; if it happens again, build with --jobs 1",
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)  # what runs ends first: none writes after the build
     return results
 
 

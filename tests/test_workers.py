@@ -289,3 +289,19 @@ def test_a_worker_leaves_ctrl_c_to_the_build_and_ends_quietly() -> None:
         signal.signal(signal.SIGTERM, previous)
     quiet = [signal.SIG_IGN, signal.SIG_DFL, signal.SIG_DFL]
     assert handlers == [quiet, quiet]
+
+
+def _dies_on_two(job: int) -> list[int]:
+    if job == 2:
+        os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+    return [job]
+
+
+def test_a_worker_killed_mid_build_ends_the_build_with_one_line() -> None:
+    """multiprocessing.Pool started another worker and waited for the killed one's work for ever: a
+    build, or the preview, hung with nothing said."""
+    from sitegen.errors import SiteError
+
+    with pytest.raises(SiteError) as info:
+        workers._pooled(_dies_on_two, [1, 2, 3], 2)
+    assert "ended before its work was done" in info.value.problem.message
