@@ -98,7 +98,10 @@ def raw_request(port: int, request: bytes) -> bytes:
     """Send bytes exactly as given (no Host unless they carry one); everything the server answers."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
         sock.sendall(request)
-        sock.shutdown(socket.SHUT_WR)
+        if b"\r\nConnection: close\r\n" not in request:
+            # The server then closes when it has answered. Closing our side too soon races with that:
+            # tornado, reading the request and the end of the stream at once, could close unanswered.
+            sock.shutdown(socket.SHUT_WR)
         chunks = []
         while chunk := sock.recv(65536):
             chunks.append(chunk)
