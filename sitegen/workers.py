@@ -422,13 +422,13 @@ def _pooled(
 
     # Not multiprocessing.Pool: when one of its workers is killed (the out-of-memory killer, kill), it
     # starts another and waits for the lost work for ever; this pool says so, and ends the others.
-    with forking():  # the workers are forked at the first submit
-        pool = ProcessPoolExecutor(
-            jobs, multiprocessing.get_context("fork"), _start_process, (os.getpid(), initializer, *initargs)
-        )
-        futures = [pool.submit(function, job) for job in jobs_list]
+    pool = ProcessPoolExecutor(
+        jobs, multiprocessing.get_context("fork"), _start_process, (os.getpid(), initializer, *initargs)
+    )
     results: list[R] = []
     try:
+        with forking():  # the workers are forked at the first submit
+            futures = [pool.submit(function, job) for job in jobs_list]
         for future in as_completed(futures):
             results.extend(future.result())
     except BrokenProcessPool:
