@@ -295,8 +295,9 @@ def recover(out: Path) -> None:
     """
     swap = swap_dir(out)
     aside = swap / ASIDE
-    if os.path.lexists(swap) and not stat.S_ISDIR(lstat_mode(swap)):
-        remove_path(swap)  # a damaged cache
+    for folder in (swap.parent, swap):  # a link or a file in the build's own place (a repository may hold
+        if os.path.lexists(folder) and not stat.S_ISDIR(lstat_mode(folder)):  # one): removed, never gone through
+            remove_path(folder)
     if (
         not os.path.lexists(out) and stat.S_ISDIR(lstat_mode(aside)) and stat.S_ISREG(lstat_mode(aside / MARKER))
     ):  # a site, not a cache's junk

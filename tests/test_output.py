@@ -450,3 +450,19 @@ def test_built_outputs_are_the_files_of_the_output(tmp_path: Path) -> None:
     built = build_site(SITES / "basic", tmp_path / "out", jobs=1)
     assert list(built.outputs) == sorted(tree_digest(tmp_path / "out"))
     assert {"index.html", "404.html", "robots.txt", "sitemap.xml", "th/index.html"} <= set(built.outputs)
+
+
+def test_a_swap_folder_planted_as_a_link_is_never_written_through(make_site: MakeSite, tmp_path: Path) -> None:
+    """A repository may hold `.sitegen-swap` as a link to anywhere: staging folders, the back tree and
+    the site set aside went through it, outside the project (and a planted `aside` could be published)."""
+    root = make_site()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / ".sitegen-swap").symlink_to(outside, target_is_directory=True)
+    out = root / "site"
+    build_site(root, out, jobs=1)
+    (root / "content/en/about.md").write_text("---\ntitle: About\n---\nChanged.\n", encoding="utf-8")
+    build_site(root, out, jobs=1)
+    assert list(outside.iterdir()) == [], "nothing written through the link"
+    assert (root / ".sitegen-swap").is_dir() and not (root / ".sitegen-swap").is_symlink()
+    assert "Changed." in (out / "en/about/index.html").read_text(encoding="utf-8")
