@@ -116,7 +116,11 @@ def _dies_if_forked(parent: int) -> int:
 
 
 def test_work_in_background_that_dies_is_done_here() -> None:
-    assert InBackground(_dies_if_forked, os.getpid()).result() == 42
+    dies = InBackground(_dies_if_forked, os.getpid())
+    assert dies.pid != 0, "it was forked"
+    assert dies.result() == 42
+    with pytest.raises(ChildProcessError):
+        os.waitpid(dies.pid, os.WNOHANG)  # reaped
 
 
 def test_work_in_background_no_one_waits_for_is_ended_and_reaped() -> None:
