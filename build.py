@@ -30,7 +30,7 @@ if __name__ == "__main__":
     try:
         code = main()
     except SystemExit as exc:  # --help, a mistyped command: argparse's own code
-        code = exc.code if isinstance(exc.code, int) else 2
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
     except BrokenPipeError:  # the reader went away while the command was printing
         code = 1
     except KeyboardInterrupt:  # a second Ctrl-C while the first one's clean-up ran

@@ -450,7 +450,8 @@ def load_data(config: SiteConfig, problems: Collector) -> SiteData:
         problems.catch(exc)
         files = []
     else:  # each file site.yaml declares is there, or is reported at its declaration
-        for name in (name for name, _ in config.data if name not in {path.stem for path in files}):
+        present = {path.stem for path in files}
+        for name in (name for name, _ in config.data if name not in present):
             hint = f"create it, or remove '{name}' from the 'data:' section of {CONFIG_FILE}"
             line = config_line(config.root, "data", name)
             problems.error(f"data file '{DATA_DIR}/{name}.yaml' does not exist", CONFIG_FILE, line, hint)

@@ -753,7 +753,8 @@ def place(found: list[Unsafe], text: str) -> list[Unsafe]:
         at = -1
         for needle in (needle.lower() for needle in unsafe.needles):
             at = masked.find(needle, floor + 1)
-            at = at if at >= 0 else last.get(needle, masked.find(needle))
+            if at < 0:  # none after the last one placed: where it was placed before, else its first place
+                at = last[needle] if needle in last else masked.find(needle)
             if at >= 0:
                 last[needle], floor = at, max(floor, at)
                 break

@@ -79,7 +79,7 @@ from .errors import SiteError
 from .i18n import LOCALES_DIR
 from .inputs import RACY_NS
 from .model import Site
-from .source import folders_of, is_hidden, lstat_mode, plain_relative, remove_path, replace_file
+from .source import folders_of, is_hidden, lstat_mode, plain_relatives, remove_path, replace_file
 
 ASSETS_DIR = "assets"
 MARKER = ".sitegen-output"  # in every output: the mark of a folder a build wrote
@@ -446,7 +446,7 @@ def read_state(out: Path) -> SwapState | None:
         back is None
         or back != back_now
         or not isinstance(lag, list)
-        or not all(plain_relative(p) for p in lag)
+        or not plain_relatives(lag)
         or type(back_checked) is not int
         or back_checked > now
     ):

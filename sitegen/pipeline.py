@@ -57,7 +57,6 @@ from .output import (
     read_state,
     recover,
     remember_look,
-    remove_leftovers,
     robots,
     sitemap,
     write_file,
@@ -279,11 +278,8 @@ def build_site(
         ahead = InBackground(compile_templates, root, fork=jobs > 1)  # on another core, while the inputs are read
         try:
             if cache:
-                built = _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), ahead)
-            else:
-                built = _build_plain(root, out, base_url, strict, jobs, ahead)
-            remove_leftovers(out)
-            return built
+                return _build(root, out, base_url, strict, jobs, cache_dir or default_cache_dir(out), ahead)
+            return _build_plain(root, out, base_url, strict, jobs, ahead)
         finally:
             ahead.close()
             gc.unfreeze()  # what paused_gc froze is the collector's again
