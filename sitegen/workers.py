@@ -332,7 +332,12 @@ class InBackground(Generic[R]):
         read, write = os.pipe()
         parent = os.getpid()
         with forking():
-            pid = os.fork()
+            try:
+                pid = os.fork()
+            except OSError:  # no memory or processes left for one: the work is done here, as without
+                os.close(read)
+                os.close(write)
+                return
             if pid == 0:  # the forked process: it answers, then ends without returning into the build
                 code = 1
                 try:

@@ -309,3 +309,17 @@ def test_a_worker_killed_mid_build_ends_the_build_with_one_line() -> None:
     with pytest.raises(SiteError) as info:
         workers._pooled(_dies_on_two, [1, 2, 3], 2)
     assert "ended before its work was done" in info.value.problem.message
+
+
+def test_work_in_background_that_cannot_fork_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fork refused (EAGAIN, ENOMEM) failed the whole build, for what is only a head start."""
+    import errno
+
+    def refused() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    fds = len(os.listdir("/proc/self/fd"))
+    look = InBackground(os.getpid)
+    assert look.pid == 0 and look.result() == os.getpid()
+    assert len(os.listdir("/proc/self/fd")) == fds, "no pipe left open"
